@@ -1,0 +1,613 @@
+//! The record store: 1D statistics by key, 2D links between them, and the indexes
+//! that make cleaning and eviction cost what they remove rather than the store's size.
+//!
+//! Records and links live in slot arrays with free lists; their numbers (`f64` sums)
+//! live in flat arrays with a fixed stride. Each record lists its links so that
+//! removing a record removes its links in time proportional to their number.
+//! An expiry index files every record under a conservative estimate of the time at
+//! which all of its weights fall below the threshold, so a cleaning round only looks
+//! at records filed at or before its timestamp and then applies the reference's exact
+//! test to each.
+
+use std::collections::{BTreeSet, HashMap};
+
+use foldhash::fast::RandomState;
+
+use super::keys::Key;
+use super::stats::{self, Sample, Stat1d, WEIGHT_THRESHOLD};
+
+/// Marks the absence of a record in the recency list.
+const NONE: u32 = u32::MAX;
+
+/// Expiry buckets per second of capture time.
+const BUCKETS_PER_SECOND: f64 = 16.0;
+
+/// One 1D statistic's bookkeeping; its sums are in [`Database::values`].
+#[derive(Clone, Debug)]
+pub struct Record {
+    pub key: Key,
+    pub last_timestamp: f64,
+    /// Links this record is an end of.
+    links: Vec<u32>,
+    expiry_bucket: i64,
+    expiry_position: u32,
+    /// Neighbours in the recency list (most recently updated first).
+    newer: u32,
+    older: u32,
+    /// Update order, used to order copies by recency.
+    pub sequence: u64,
+    pub live: bool,
+}
+
+/// One 2D link's bookkeeping; its residual sums are in [`Database::link_values`].
+#[derive(Clone, Copy, Debug)]
+pub struct Link {
+    pub first: u32,
+    pub second: u32,
+    first_position: u32,
+    second_position: u32,
+    pub last_timestamp: f64,
+    pub live: bool,
+}
+
+/// Counts and sizes of a store.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    pub records: u64,
+    pub links: u64,
+    /// Bytes held by records, links and their indexes (an estimate from capacities).
+    pub bytes: u64,
+}
+
+/// The 1D records and 2D links of one engine.
+#[derive(Clone)]
+pub struct Database {
+    windows: usize,
+    decay: Vec<f64>,
+    negated_decay: Vec<f64>,
+    index: HashMap<Key, u32, RandomState>,
+    records: Vec<Record>,
+    values: Vec<f64>,
+    free_records: Vec<u32>,
+    links: Vec<Link>,
+    link_values: Vec<f64>,
+    free_links: Vec<u32>,
+    link_index: HashMap<(u32, u32), u32, RandomState>,
+    expiry: HashMap<i64, Vec<u32>, RandomState>,
+    expiry_buckets: BTreeSet<i64>,
+    newest: u32,
+    oldest: u32,
+    live_records: usize,
+    live_links: usize,
+    sequence: u64,
+    /// Scratch space for decay multipliers.
+    multipliers: Vec<f64>,
+}
+
+impl Database {
+    /// Creates an empty store for the given decay factors (all positive and finite).
+    pub fn new(decay: &[f64]) -> Database {
+        Database {
+            windows: decay.len(),
+            decay: decay.to_vec(),
+            negated_decay: decay.iter().map(|factor| -factor).collect(),
+            index: HashMap::default(),
+            records: Vec::new(),
+            values: Vec::new(),
+            free_records: Vec::new(),
+            links: Vec::new(),
+            link_values: Vec::new(),
+            free_links: Vec::new(),
+            link_index: HashMap::default(),
+            expiry: HashMap::default(),
+            expiry_buckets: BTreeSet::new(),
+            newest: NONE,
+            oldest: NONE,
+            live_records: 0,
+            live_links: 0,
+            sequence: 0,
+            multipliers: vec![0.0; decay.len()],
+        }
+    }
+
+    pub fn windows(&self) -> usize {
+        self.windows
+    }
+
+    pub fn live_records(&self) -> usize {
+        self.live_records
+    }
+
+    pub fn live_links(&self) -> usize {
+        self.live_links
+    }
+
+    /// Returns the slot of the record with `key`.
+    #[inline]
+    pub fn find(&self, key: &Key) -> Option<u32> {
+        self.index.get(key).copied()
+    }
+
+    pub fn record(&self, slot: u32) -> &Record {
+        &self.records[slot as usize]
+    }
+
+    /// The sums of a record: `[w; D]`, `[s; D]`, `[q; D]`.
+    #[inline]
+    pub fn values(&self, slot: u32) -> &[f64] {
+        let stride = 3 * self.windows;
+        &self.values[slot as usize * stride..(slot as usize + 1) * stride]
+    }
+
+    pub fn link(&self, slot: u32) -> &Link {
+        &self.links[slot as usize]
+    }
+
+    pub fn link_residuals(&self, slot: u32) -> &[f64] {
+        &self.link_values[slot as usize * self.windows..(slot as usize + 1) * self.windows]
+    }
+
+    /// Returns the slot of the link between two records, in either order.
+    pub fn find_link(&self, first: u32, second: u32) -> Option<u32> {
+        self.link_index.get(&link_key(first, second)).copied()
+    }
+
+    /// Live record slots, in slot order.
+    pub fn live_record_slots(&self) -> impl Iterator<Item = u32> + '_ {
+        self.records.iter().enumerate().filter(|(_, record)| record.live).map(|(slot, _)| slot as u32)
+    }
+
+    /// Live link slots, in slot order.
+    pub fn live_link_slots(&self) -> impl Iterator<Item = u32> + '_ {
+        self.links.iter().enumerate().filter(|(_, link)| link.live).map(|(slot, _)| slot as u32)
+    }
+
+    /// Adds a sample to the record with `key`, creating it if needed; `None` as the
+    /// sample means the jitter: the time since the record's last update (0 when new).
+    /// Returns the record's slot.
+    #[inline]
+    pub fn insert(&mut self, key: &Key, timestamp: f64, sample: Option<Sample>) -> u32 {
+        match self.index.get(key) {
+            Some(&slot) => {
+                self.add_sample(slot, timestamp, sample);
+                slot
+            }
+            None => {
+                let sample = sample.unwrap_or_else(|| Sample::jitter(0.0));
+                self.create(key.clone(), timestamp, sample)
+            }
+        }
+    }
+
+    fn add_sample(&mut self, slot: u32, timestamp: f64, sample: Option<Sample>) {
+        let stride = 3 * self.windows;
+        let last = self.records[slot as usize].last_timestamp;
+        let sample = sample.unwrap_or_else(|| Sample::jitter(timestamp - last));
+        let elapsed = timestamp - last;
+        let values = &mut self.values[slot as usize * stride..(slot as usize + 1) * stride];
+        // The reference skips decay when time goes backwards; with no elapsed time the
+        // multipliers are exactly 1, so skipping them changes no bits.
+        if elapsed > 0.0 {
+            stats::decay_multipliers(&self.negated_decay, elapsed, &mut self.multipliers);
+            Stat1d::decay(values, &self.multipliers);
+        }
+        Stat1d::add(values, sample);
+        self.records[slot as usize].last_timestamp = timestamp;
+        self.touch(slot);
+    }
+
+    fn create(&mut self, key: Key, timestamp: f64, sample: Sample) -> u32 {
+        let stride = 3 * self.windows;
+        let record = Record {
+            key: key.clone(),
+            last_timestamp: timestamp,
+            links: Vec::new(),
+            expiry_bucket: 0,
+            expiry_position: NONE,
+            newer: NONE,
+            older: NONE,
+            sequence: 0,
+            live: true,
+        };
+        let slot = match self.free_records.pop() {
+            Some(slot) => {
+                self.records[slot as usize] = record;
+                slot
+            }
+            None => {
+                self.records.push(record);
+                self.values.resize(self.values.len() + stride, 0.0);
+                (self.records.len() - 1) as u32
+            }
+        };
+        Stat1d::init(&mut self.values[slot as usize * stride..(slot as usize + 1) * stride], sample);
+        self.index.insert(key, slot);
+        self.live_records += 1;
+        self.touch(slot);
+        slot
+    }
+
+    /// Files a just-updated record as the most recent and under its new expiry.
+    fn touch(&mut self, slot: u32) {
+        self.sequence += 1;
+        self.records[slot as usize].sequence = self.sequence;
+        self.unlink_recency(slot);
+        self.link_recency_newest(slot);
+        self.refile_expiry(slot);
+    }
+
+    fn unlink_recency(&mut self, slot: u32) {
+        let (newer, older) = {
+            let record = &self.records[slot as usize];
+            (record.newer, record.older)
+        };
+        let is_listed = newer != NONE || older != NONE || self.newest == slot;
+        if !is_listed {
+            return;
+        }
+        if newer == NONE {
+            self.newest = older;
+        } else {
+            self.records[newer as usize].older = older;
+        }
+        if older == NONE {
+            self.oldest = newer;
+        } else {
+            self.records[older as usize].newer = newer;
+        }
+        let record = &mut self.records[slot as usize];
+        record.newer = NONE;
+        record.older = NONE;
+    }
+
+    fn link_recency_newest(&mut self, slot: u32) {
+        let previous = self.newest;
+        {
+            let record = &mut self.records[slot as usize];
+            record.newer = NONE;
+            record.older = previous;
+        }
+        if previous == NONE {
+            self.oldest = slot;
+        } else {
+            self.records[previous as usize].newer = slot;
+        }
+        self.newest = slot;
+    }
+
+    /// Returns a time at or before the first time at which every weight of the record
+    /// is below the threshold: `log2(w / threshold) / λ` after its last update, for
+    /// the slowest window, less a margin far wider than the rounding error of `pow`.
+    fn expiry_estimate(&self, slot: u32) -> f64 {
+        let values = self.values(slot);
+        let mut needed: f64 = 0.0;
+        for (window, &factor) in self.decay.iter().enumerate() {
+            let weight = values[window];
+            if weight >= WEIGHT_THRESHOLD {
+                needed = needed.max((weight / WEIGHT_THRESHOLD).log2() / factor);
+            }
+        }
+        self.records[slot as usize].last_timestamp + needed * (1.0 - 1e-6) - 1e-6
+    }
+
+    fn refile_expiry(&mut self, slot: u32) {
+        let bucket = bucket_of(self.expiry_estimate(slot));
+        let record = &self.records[slot as usize];
+        if record.expiry_position != NONE && record.expiry_bucket == bucket {
+            return;
+        }
+        self.unfile_expiry(slot);
+        let entries = self.expiry.entry(bucket).or_default();
+        if entries.is_empty() {
+            self.expiry_buckets.insert(bucket);
+        }
+        entries.push(slot);
+        let position = (entries.len() - 1) as u32;
+        let record = &mut self.records[slot as usize];
+        record.expiry_bucket = bucket;
+        record.expiry_position = position;
+    }
+
+    fn unfile_expiry(&mut self, slot: u32) {
+        let (bucket, position) = {
+            let record = &self.records[slot as usize];
+            (record.expiry_bucket, record.expiry_position)
+        };
+        if position == NONE {
+            return;
+        }
+        let entries = self.expiry.get_mut(&bucket).expect("a filed record's bucket exists");
+        entries.swap_remove(position as usize);
+        if let Some(&moved) = entries.get(position as usize) {
+            self.records[moved as usize].expiry_position = position;
+        }
+        if entries.is_empty() {
+            self.expiry.remove(&bucket);
+            self.expiry_buckets.remove(&bucket);
+        }
+        self.records[slot as usize].expiry_position = NONE;
+    }
+
+    /// Returns the link between two records, creating it with zero residuals and
+    /// `timestamp` as its last update if it does not exist.
+    #[inline]
+    pub fn link_between(&mut self, first: u32, second: u32, timestamp: f64) -> u32 {
+        let key = link_key(first, second);
+        if let Some(&slot) = self.link_index.get(&key) {
+            return slot;
+        }
+        let first_position = self.records[first as usize].links.len() as u32;
+        self.records[first as usize].links.push(0);
+        let second_position = if first == second {
+            NONE
+        } else {
+            self.records[second as usize].links.push(0);
+            (self.records[second as usize].links.len() - 1) as u32
+        };
+        let link = Link { first, second, first_position, second_position, last_timestamp: timestamp, live: true };
+        let slot = match self.free_links.pop() {
+            Some(slot) => {
+                self.links[slot as usize] = link;
+                self.link_values[slot as usize * self.windows..(slot as usize + 1) * self.windows].fill(0.0);
+                slot
+            }
+            None => {
+                self.links.push(link);
+                self.link_values.resize(self.link_values.len() + self.windows, 0.0);
+                (self.links.len() - 1) as u32
+            }
+        };
+        self.records[first as usize].links[first_position as usize] = slot;
+        if second_position != NONE {
+            self.records[second as usize].links[second_position as usize] = slot;
+        }
+        self.link_index.insert(key, slot);
+        self.live_links += 1;
+        slot
+    }
+
+    /// Decays a link's residuals to `timestamp` and adds the residual product of
+    /// `value` against the current means of its two records.
+    #[inline]
+    pub fn update_link(&mut self, slot: u32, timestamp: f64, value: f64) {
+        let windows = self.windows;
+        let link = self.links[slot as usize];
+        let elapsed = timestamp - link.last_timestamp;
+        let residuals = &mut self.link_values[slot as usize * windows..(slot as usize + 1) * windows];
+        if elapsed > 0.0 {
+            stats::decay_multipliers(&self.negated_decay, elapsed, &mut self.multipliers);
+            for (residual, &multiplier) in residuals.iter_mut().zip(&self.multipliers) {
+                *residual *= multiplier;
+            }
+        }
+        let stride = 3 * windows;
+        let first = &self.values[link.first as usize * stride..(link.first as usize + 1) * stride];
+        let second = &self.values[link.second as usize * stride..(link.second as usize + 1) * stride];
+        stats::add_residual(residuals, value, first, second);
+        self.links[slot as usize].last_timestamp = timestamp;
+    }
+
+    /// Writes a link's four 2D features (D values each) to `out[..4D]`.
+    #[inline]
+    pub fn write_link_features(&self, slot: u32, out: &mut [f64]) {
+        let link = &self.links[slot as usize];
+        stats::write_link_features(self.link_residuals(slot), self.values(link.first), self.values(link.second), out);
+    }
+
+    /// Whether the record's weights, decayed to `timestamp`, are all below the
+    /// threshold. Records updated after `timestamp` are never outdated.
+    pub fn is_outdated(&self, slot: u32, timestamp: f64, multipliers: &mut [f64]) -> bool {
+        let elapsed = timestamp - self.records[slot as usize].last_timestamp;
+        if !(elapsed >= 0.0) {
+            return false;
+        }
+        stats::decay_multipliers(&self.negated_decay, elapsed, multipliers);
+        Stat1d::is_outdated(&self.values(slot)[..self.windows], multipliers)
+    }
+
+    /// Record slots filed under an expiry at or before `timestamp`: a superset of the
+    /// records that are outdated at `timestamp`.
+    pub fn expiry_candidates(&self, timestamp: f64) -> Vec<u32> {
+        let last_bucket = bucket_of(timestamp);
+        let mut candidates = Vec::new();
+        for bucket in self.expiry_buckets.range(..=last_bucket) {
+            candidates.extend_from_slice(&self.expiry[bucket]);
+        }
+        candidates
+    }
+
+    /// Removes every record that is outdated at `timestamp`, with its links.
+    /// Returns how many records were removed.
+    pub fn clean(&mut self, timestamp: f64) -> usize {
+        let mut multipliers = vec![0.0; self.windows];
+        let mut removed = 0;
+        for slot in self.expiry_candidates(timestamp) {
+            if self.is_outdated(slot, timestamp, &mut multipliers) {
+                self.remove(slot);
+                removed += 1;
+            }
+        }
+        removed
+    }
+
+    /// Removes a record and every link it is an end of.
+    pub fn remove(&mut self, slot: u32) {
+        let links = std::mem::take(&mut self.records[slot as usize].links);
+        for link_slot in links {
+            let link = self.links[link_slot as usize];
+            if link.first != link.second {
+                let (other, position) =
+                    if link.first == slot { (link.second, link.second_position) } else { (link.first, link.first_position) };
+                self.detach_link(other, position);
+            }
+            self.links[link_slot as usize].live = false;
+            self.link_index.remove(&link_key(link.first, link.second));
+            self.free_links.push(link_slot);
+            self.live_links -= 1;
+        }
+        self.unfile_expiry(slot);
+        self.unlink_recency(slot);
+        let key = self.records[slot as usize].key.clone();
+        self.index.remove(&key);
+        let record = &mut self.records[slot as usize];
+        record.live = false;
+        record.key = Key::from_bytes(&[]);
+        self.free_records.push(slot);
+        self.live_records -= 1;
+    }
+
+    /// Removes entry `position` from a record's link list, keeping the moved link's
+    /// position up to date.
+    fn detach_link(&mut self, record: u32, position: u32) {
+        let links = &mut self.records[record as usize].links;
+        links.swap_remove(position as usize);
+        if let Some(&moved) = links.get(position as usize) {
+            let moved_link = &mut self.links[moved as usize];
+            if moved_link.first == record {
+                moved_link.first_position = position;
+            } else {
+                moved_link.second_position = position;
+            }
+        }
+    }
+
+    /// The least recently updated live record that `keep` does not reject.
+    pub fn oldest_record(&self, keep: impl Fn(u32) -> bool) -> Option<u32> {
+        let mut slot = self.oldest;
+        while slot != NONE {
+            if !keep(slot) {
+                return Some(slot);
+            }
+            slot = self.records[slot as usize].newer;
+        }
+        None
+    }
+
+    /// Up to `count` live records from the least recently updated on.
+    pub fn oldest_records(&self, count: usize) -> Vec<u32> {
+        let mut out = Vec::with_capacity(count);
+        let mut slot = self.oldest;
+        while slot != NONE && out.len() < count {
+            out.push(slot);
+            slot = self.records[slot as usize].newer;
+        }
+        out
+    }
+
+    /// Copies a record from another store (same decay factors) into this one, keeping
+    /// its recency order relative to other copies through `sequence`. Returns its slot.
+    pub fn copy_record_from(&mut self, other: &Database, other_slot: u32) -> u32 {
+        let source = other.record(other_slot);
+        let stride = 3 * self.windows;
+        let slot = self.records.len() as u32;
+        self.records.push(Record {
+            key: source.key.clone(),
+            last_timestamp: source.last_timestamp,
+            links: Vec::new(),
+            expiry_bucket: 0,
+            expiry_position: NONE,
+            newer: NONE,
+            older: NONE,
+            sequence: source.sequence,
+            live: true,
+        });
+        self.values.resize(self.values.len() + stride, 0.0);
+        self.values[slot as usize * stride..(slot as usize + 1) * stride].copy_from_slice(other.values(other_slot));
+        self.index.insert(source.key.clone(), slot);
+        self.live_records += 1;
+        self.refile_expiry(slot);
+        slot
+    }
+
+    /// Copies a link between two copied records.
+    pub fn copy_link_from(&mut self, other: &Database, other_slot: u32, first: u32, second: u32) {
+        let source = *other.link(other_slot);
+        let slot = self.link_between(first, second, source.last_timestamp);
+        let windows = self.windows;
+        self.link_values[slot as usize * windows..(slot as usize + 1) * windows]
+            .copy_from_slice(other.link_residuals(other_slot));
+    }
+
+    /// Rebuilds the recency list of copied records in `sequence` order.
+    pub fn order_copies_by_sequence(&mut self) {
+        let mut slots: Vec<u32> = self.live_record_slots().collect();
+        slots.sort_by_key(|&slot| self.records[slot as usize].sequence);
+        self.newest = NONE;
+        self.oldest = NONE;
+        for &slot in &slots {
+            let record = &mut self.records[slot as usize];
+            record.newer = NONE;
+            record.older = NONE;
+        }
+        for slot in slots {
+            self.link_recency_newest(slot);
+        }
+        self.sequence = self.records.iter().map(|record| record.sequence).max().unwrap_or(0);
+    }
+
+    /// Sets the recency counter, so that copies continue the original's numbering.
+    pub fn set_sequence(&mut self, sequence: u64) {
+        self.sequence = sequence;
+    }
+
+    pub fn sequence(&self) -> u64 {
+        self.sequence
+    }
+
+    /// Restores a record read from a state file.
+    pub fn restore_record(&mut self, key: Key, last_timestamp: f64, sequence: u64, values: &[f64]) -> u32 {
+        let stride = 3 * self.windows;
+        let slot = self.create(key, last_timestamp, Sample { value: 0.0, square: 0.0 });
+        self.values[slot as usize * stride..(slot as usize + 1) * stride].copy_from_slice(values);
+        self.records[slot as usize].sequence = sequence;
+        self.refile_expiry(slot);
+        slot
+    }
+
+    /// Restores a link read from a state file.
+    pub fn restore_link(&mut self, first: u32, second: u32, last_timestamp: f64, residuals: &[f64]) {
+        let slot = self.link_between(first, second, last_timestamp);
+        let windows = self.windows;
+        self.link_values[slot as usize * windows..(slot as usize + 1) * windows].copy_from_slice(residuals);
+    }
+
+    /// Counts and an estimate of the bytes held, from the capacities of the arrays and
+    /// hash tables (each table entry counted with one control byte).
+    pub fn stats(&self) -> StoreStats {
+        use std::mem::size_of;
+        let heap_keys: usize = self
+            .records
+            .iter()
+            .filter(|record| record.live)
+            .map(|record| match &record.key {
+                Key::Heap(bytes) => bytes.len(),
+                Key::Inline { .. } => 0,
+            })
+            .sum();
+        let link_lists: usize = self.records.iter().map(|record| record.links.capacity() * size_of::<u32>()).sum();
+        let expiry: usize = self.expiry.values().map(|entries| entries.capacity() * size_of::<u32>()).sum::<usize>()
+            + self.expiry.capacity() * (size_of::<(i64, Vec<u32>)>() + 1);
+        let bytes = self.records.capacity() * size_of::<Record>()
+            + self.values.capacity() * size_of::<f64>()
+            + self.index.capacity() * (size_of::<(Key, u32)>() + 1)
+            + self.links.capacity() * size_of::<Link>()
+            + self.link_values.capacity() * size_of::<f64>()
+            + self.link_index.capacity() * (size_of::<((u32, u32), u32)>() + 1)
+            + (self.free_records.capacity() + self.free_links.capacity()) * size_of::<u32>()
+            + heap_keys
+            + link_lists
+            + expiry;
+        StoreStats { records: self.live_records as u64, links: self.live_links as u64, bytes: bytes as u64 }
+    }
+}
+
+#[inline]
+fn link_key(first: u32, second: u32) -> (u32, u32) {
+    if first <= second { (first, second) } else { (second, first) }
+}
+
+#[inline]
+fn bucket_of(timestamp: f64) -> i64 {
+    // `as` saturates for huge values and maps NaN to 0.
+    (timestamp * BUCKETS_PER_SECOND).floor() as i64
+}

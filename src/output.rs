@@ -1,0 +1,268 @@
+//! Feature and meta table writers: CSV with Python-style shortest floats, CSV with
+//! `%.7f`, and NumPy `.npy`.
+
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{self, BufWriter, Seek, SeekFrom, Write};
+use std::path::Path;
+
+use crate::vector::TrafficVector;
+
+/// Column names of the meta table, as the reference writes them.
+pub const META_HEADER: [&str; 9] =
+    ["ip_type", "src_mac", "dst_mac", "src_ip", "src_protocol", "dst_ip", "dst_protocol", "time_stamp", "packet_size"];
+
+/// Formats a float as Python's `repr()` does: the shortest digits that read back to
+/// the same bits, in fixed notation for decimal exponents from -4 to 15 and in scientific
+/// notation with a two-digit exponent otherwise (`1e-05`, `1.5e+16`).
+pub fn python_float(value: f64) -> String {
+    let mut out = String::new();
+    write_python_float(&mut out, value);
+    out
+}
+
+/// Appends `value` formatted as Python's `repr()` to `out`.
+pub fn write_python_float(out: &mut String, value: f64) {
+    if value.is_nan() {
+        out.push_str("nan");
+        return;
+    }
+    if value.is_infinite() {
+        out.push_str(if value > 0.0 { "inf" } else { "-inf" });
+        return;
+    }
+    // Rust's `{:e}` gives the shortest round-trip digits, as `d.ddde±x`.
+    let mut scientific = String::with_capacity(32);
+    let _ = write!(scientific, "{value:e}");
+    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let (negative, mantissa) = match mantissa.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, mantissa),
+    };
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+
+    if negative {
+        out.push('-');
+    }
+    if (-4..16).contains(&exponent) {
+        if exponent >= 0 {
+            let integer_digits = exponent as usize + 1;
+            if digits.len() <= integer_digits {
+                out.push_str(&digits);
+                out.extend(std::iter::repeat_n('0', integer_digits - digits.len()));
+                out.push_str(".0");
+            } else {
+                out.push_str(&digits[..integer_digits]);
+                out.push('.');
+                out.push_str(&digits[integer_digits..]);
+            }
+        } else {
+            out.push_str("0.");
+            out.extend(std::iter::repeat_n('0', (-exponent - 1) as usize));
+            out.push_str(&digits);
+        }
+    } else {
+        out.push_str(&digits[..1]);
+        if digits.len() > 1 {
+            out.push('.');
+            out.push_str(&digits[1..]);
+        }
+        let _ = write!(out, "e{}{:02}", if exponent < 0 { '-' } else { '+' }, exponent.abs());
+    }
+}
+
+/// How feature values are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FeatureFormat {
+    /// CSV, each value as Python's `repr()`: reads back to the same bits.
+    Csv,
+    /// CSV, each value with seven digits after the point, like C's `%.7f`.
+    CsvFixed7,
+    /// NumPy `.npy`, a 2D little-endian float64 array.
+    Npy,
+}
+
+/// Writes the feature table.
+pub struct FeatureWriter {
+    format: FeatureFormat,
+    file: BufWriter<File>,
+    columns: usize,
+    rows: u64,
+    line: String,
+}
+
+/// Bytes reserved for the `.npy` header, which is rewritten with the row count at the end.
+const NPY_HEADER_LEN: usize = 128;
+
+impl FeatureWriter {
+    /// Creates the file and writes its header.
+    pub fn create(path: &Path, format: FeatureFormat, names: &[String]) -> io::Result<FeatureWriter> {
+        let file = BufWriter::with_capacity(1 << 20, File::create(path)?);
+        let mut writer = FeatureWriter { format, file, columns: names.len(), rows: 0, line: String::new() };
+        match format {
+            FeatureFormat::Csv | FeatureFormat::CsvFixed7 => {
+                writer.file.write_all(names.join(",").as_bytes())?;
+                writer.file.write_all(b"\n")?;
+            }
+            FeatureFormat::Npy => writer.write_npy_header()?,
+        }
+        Ok(writer)
+    }
+
+    fn write_npy_header(&mut self) -> io::Result<()> {
+        let mut header = format!(
+            "{{'descr': '<f8', 'fortran_order': False, 'shape': ({}, {}), }}",
+            self.rows, self.columns
+        );
+        // Magic (6) + version (2) + length (2) + header, padded with spaces to the
+        // reserved size and ended by a newline.
+        let pad = NPY_HEADER_LEN - 10 - header.len() - 1;
+        header.extend(std::iter::repeat_n(' ', pad));
+        header.push('\n');
+        self.file.write_all(b"\x93NUMPY\x01\x00")?;
+        self.file.write_all(&((NPY_HEADER_LEN - 10) as u16).to_le_bytes())?;
+        self.file.write_all(header.as_bytes())
+    }
+
+    /// Appends one row of `columns` values.
+    pub fn write_row(&mut self, values: &[f64]) -> io::Result<()> {
+        self.rows += 1;
+        match self.format {
+            FeatureFormat::Npy => {
+                for value in values {
+                    self.file.write_all(&value.to_le_bytes())?;
+                }
+                Ok(())
+            }
+            FeatureFormat::Csv | FeatureFormat::CsvFixed7 => {
+                self.line.clear();
+                for (i, &value) in values.iter().enumerate() {
+                    if i > 0 {
+                        self.line.push(',');
+                    }
+                    if self.format == FeatureFormat::Csv {
+                        write_python_float(&mut self.line, value);
+                    } else {
+                        let _ = write!(self.line, "{value:.7}");
+                    }
+                }
+                self.line.push('\n');
+                self.file.write_all(self.line.as_bytes())
+            }
+        }
+    }
+
+    /// Flushes the file; for `.npy`, rewrites the header with the final row count.
+    pub fn finish(mut self) -> io::Result<u64> {
+        if self.format == FeatureFormat::Npy {
+            self.file.flush()?;
+            self.file.seek(SeekFrom::Start(0))?;
+            self.write_npy_header()?;
+        }
+        self.file.flush()?;
+        Ok(self.rows)
+    }
+}
+
+/// Writes the meta table: one traffic vector per row, as the reference's `csv` module
+/// writes them.
+pub struct MetaWriter {
+    file: BufWriter<File>,
+    line: String,
+}
+
+impl MetaWriter {
+    pub fn create(path: &Path) -> io::Result<MetaWriter> {
+        let mut file = BufWriter::with_capacity(1 << 20, File::create(path)?);
+        file.write_all(META_HEADER.join(",").as_bytes())?;
+        file.write_all(b"\n")?;
+        Ok(MetaWriter { file, line: String::new() })
+    }
+
+    pub fn write_row(&mut self, vector: &TrafficVector) -> io::Result<()> {
+        self.line.clear();
+        format_meta_row(&mut self.line, vector);
+        self.file.write_all(self.line.as_bytes())
+    }
+
+    pub fn finish(mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// Appends one meta CSV row (with its newline) to `out`.
+pub fn format_meta_row(out: &mut String, vector: &TrafficVector) {
+    let mut field = String::new();
+    let _ = write!(out, "{}", vector.ip_type);
+    let text_fields: [&dyn std::fmt::Display; 6] = [
+        &vector.src_mac,
+        &vector.dst_mac,
+        &vector.src_ip,
+        &vector.src_protocol,
+        &vector.dst_ip,
+        &vector.dst_protocol,
+    ];
+    for value in text_fields {
+        field.clear();
+        let _ = write!(field, "{value}");
+        out.push(',');
+        push_csv_field(out, &field);
+    }
+    out.push(',');
+    write_python_float(out, vector.timestamp);
+    let _ = writeln!(out, ",{}", vector.size);
+}
+
+/// Appends a field quoted as Python's `csv` module does by default: in double quotes,
+/// with inner quotes doubled, when it contains a comma, a quote or a line break.
+fn push_csv_field(out: &mut String, field: &str) {
+    if field.contains([',', '"', '\n', '\r']) {
+        out.push('"');
+        out.push_str(&field.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(field);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_float_matches_repr() {
+        let cases = [
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (1.0, "1.0"),
+            (60.0, "60.0"),
+            (0.1, "0.1"),
+            (1e-4, "0.0001"),
+            (1e-5, "1e-05"),
+            (1.5e-7, "1.5e-07"),
+            (123456789012345.6, "123456789012345.6"),
+            (1e15, "1000000000000000.0"),
+            (1e16, "1e+16"),
+            (1.2345e100, "1.2345e+100"),
+            (1465939079.622935, "1465939079.622935"),
+            (f64::NAN, "nan"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+            (-2.5e-300, "-2.5e-300"),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(python_float(value), expected, "value {value:e}");
+        }
+    }
+
+    #[test]
+    fn csv_field_quotes_like_python() {
+        let mut out = String::new();
+        push_csv_field(&mut out, "b\"\\x08'x\"");
+        assert_eq!(out, "\"b\"\"\\x08'x\"\"\"");
+        out.clear();
+        push_csv_field(&mut out, "10.0.0.1");
+        assert_eq!(out, "10.0.0.1");
+    }
+}
