@@ -1,0 +1,139 @@
+//! The command-line tool on damaged and unreadable captures, and its options.
+
+mod common;
+
+use common::*;
+
+fn stderr(extracted: &Extracted) -> String {
+    String::from_utf8_lossy(&extracted.output.stderr).into_owned()
+}
+
+fn data_rows(table: &Option<String>) -> usize {
+    table.as_deref().map_or(0, |text| text.lines().count().saturating_sub(1))
+}
+
+#[test]
+fn damaged_capture_keeps_rows_before_damage() {
+    // (capture, rows written, record number and byte offset of the damage)
+    let cases = [
+        ("fuzz-pcap-caplen-0xffffffff.pcap", 0, "record 2, byte offset"),
+        ("fuzz-ipv6-hbh-chain-truncated-file.pcap", 1, "record 2, byte offset 1182"),
+        ("fuzz-pcapng-epb-unbounded-length.pcapng", 0, "record 1, byte offset"),
+    ];
+    for (name, rows, location) in cases {
+        let extracted = extract(&capture(name), &[]);
+        let message = stderr(&extracted);
+        assert_eq!(extracted.output.status.code(), Some(1), "{name}: exit status; stderr: {message}");
+        assert!(message.contains(name), "{name}: message names the file: {message}");
+        assert!(message.contains(location), "{name}: message names {location}: {message}");
+        assert_eq!(message.lines().count(), 1, "{name}: one error line: {message}");
+        assert_eq!(data_rows(&extracted.features), rows, "{name}: feature rows");
+        assert_eq!(data_rows(&extracted.meta), rows, "{name}: meta rows");
+    }
+}
+
+#[test]
+fn unreadable_capture_leaves_no_output() {
+    let missing = capture("no-such-capture.pcap");
+    for (path, expected_text) in [
+        (capture("fuzz-pcapng-shb-zeroed.pcapng"), "byte-order magic"),
+        (capture("pcap-linktype-reserved-bits-empty.pcap"), "reserved bits"),
+        (missing, "No such file"),
+    ] {
+        let extracted = extract(&path, &[]);
+        let message = stderr(&extracted);
+        assert_eq!(extracted.output.status.code(), Some(2), "{}: {message}", path.display());
+        assert!(message.contains(expected_text), "{}: {message}", path.display());
+        assert!(extracted.features.is_none(), "{}: no feature table", path.display());
+        assert!(extracted.meta.is_none(), "{}: no meta table", path.display());
+    }
+}
+
+#[test]
+fn every_capture_runs_without_panic() {
+    for name in capture_names() {
+        let extracted = extract(&capture(&name), &[]);
+        let message = stderr(&extracted);
+        let code = extracted.output.status.code();
+        assert!(matches!(code, Some(0..=2)), "{name}: exit status {code:?}: {message}");
+        assert!(!message.contains("panicked"), "{name}: {message}");
+    }
+}
+
+#[test]
+fn max_packets_reads_exactly_n() {
+    let name = "arp-scan-nmap.pcap";
+    let extracted = extract(&capture(name), &["--max-packets", "10"]);
+    assert!(extracted.output.status.success());
+    assert_eq!(data_rows(&extracted.features), 10);
+    let reference: String = expected(&stem(name), "features.csv").unwrap().lines().take(11).map(|l| format!("{l}\n")).collect();
+    compare_features(&reference, extracted.features.as_deref().unwrap()).unwrap();
+}
+
+#[test]
+fn summary_line_counts_skipped_by_reason() {
+    let folder = tempfile::tempdir().unwrap();
+    let features = folder.path().join("out.csv");
+    let output = afterimage(&[
+        "extract".as_ref(),
+        capture("ics-modbus-lan-13k.pcap").as_os_str(),
+        "-o".as_ref(),
+        features.as_os_str(),
+    ]);
+    assert!(output.status.success());
+    let message = String::from_utf8_lossy(&output.stderr);
+    let summary = message.lines().last().unwrap_or_default();
+    assert!(summary.starts_with("read 13472 packets, skipped 22 (no_ip_or_arp 22), wrote 13450 rows"), "{summary}");
+    assert!(summary.contains("packets/s"), "{summary}");
+}
+
+#[test]
+fn fixed7_and_npy_formats_hold_same_values() {
+    let name = "raw-ip-dlt101.pcap";
+    let csv = extract(&capture(name), &[]);
+    let fixed = extract(&capture(name), &["--format", "csv-fixed7"]);
+    let reference: Vec<Vec<f64>> = csv
+        .features
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|line| line.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    let fixed_rows: Vec<Vec<String>> =
+        fixed.features.unwrap().lines().skip(1).map(|line| line.split(',').map(str::to_string).collect()).collect();
+    assert_eq!(fixed_rows.len(), reference.len());
+    for (row, fixed_row) in reference.iter().zip(&fixed_rows) {
+        for (value, text) in row.iter().zip(fixed_row) {
+            assert_eq!(*text, format!("{value:.7}"));
+        }
+    }
+
+    let folder = tempfile::tempdir().unwrap();
+    let npy = folder.path().join("features.npy");
+    let output = afterimage(&[
+        "extract".as_ref(),
+        capture(name).as_os_str(),
+        "-o".as_ref(),
+        npy.as_os_str(),
+        "--format".as_ref(),
+        "npy".as_ref(),
+        "--quiet".as_ref(),
+    ]);
+    assert!(output.status.success());
+    let bytes = std::fs::read(&npy).unwrap();
+    assert_eq!(&bytes[..6], b"\x93NUMPY");
+    let header = String::from_utf8_lossy(&bytes[10..128]);
+    assert!(header.contains(&format!("'shape': ({}, 100)", reference.len())), "{header}");
+    let values: Vec<f64> = bytes[128..].chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().unwrap())).collect();
+    let flat: Vec<f64> = reference.into_iter().flatten().collect();
+    assert_eq!(values.len(), flat.len());
+    assert!(values.iter().zip(&flat).all(|(a, b)| a.to_bits() == b.to_bits()));
+}
+
+#[test]
+fn invalid_decay_factor_is_reported() {
+    let extracted = extract(&capture("arp-scan-nmap.pcap"), &["--decay", "5,-1"]);
+    assert_eq!(extracted.output.status.code(), Some(2));
+    assert!(stderr(&extracted).contains("decay factor -1 is invalid"), "{}", stderr(&extracted));
+    assert!(extracted.features.is_none());
+}
