@@ -10,8 +10,7 @@ use clap::Args;
 
 use super::{EngineArgs, FormatArg};
 use crate::engine::Engine;
-use crate::output::{FeatureWriter, META_HEADER};
-use crate::vector::{Address, Protocol, TrafficVector};
+use crate::output::{parse_meta_row, FeatureWriter, META_HEADER};
 
 #[derive(Args, Debug)]
 pub struct ReplayArgs {
@@ -76,73 +75,3 @@ fn default_output(meta: &std::path::Path, format: FormatArg) -> PathBuf {
     meta.with_file_name(format!("{name}.{}", format.extension()))
 }
 
-/// Splits one CSV line as Python's `csv` module writes it (fields quoted with `"`
-/// when needed, inner quotes doubled).
-fn split_csv(line: &str) -> Result<Vec<String>, String> {
-    let mut fields = Vec::new();
-    let mut field = String::new();
-    let mut chars = line.chars().peekable();
-    let mut quoted = false;
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                field.push('"');
-                chars.next();
-            }
-            (true, '"') => quoted = false,
-            (false, '"') if field.is_empty() => quoted = true,
-            (false, ',') => fields.push(std::mem::take(&mut field)),
-            _ => field.push(c),
-        }
-    }
-    if quoted {
-        return Err("a quoted field is not closed".to_string());
-    }
-    fields.push(field);
-    Ok(fields)
-}
-
-fn parse_meta_row(line: &str) -> Result<TrafficVector, String> {
-    let fields = split_csv(line)?;
-    if fields.len() != META_HEADER.len() {
-        return Err(format!("expected {} fields, found {}", META_HEADER.len(), fields.len()));
-    }
-    let address = |index: usize| {
-        Address::from_reference_str(&fields[index])
-            .ok_or_else(|| format!("{} '{}' is not an address", META_HEADER[index], fields[index]))
-    };
-    let protocol = |index: usize| {
-        Protocol::from_reference_str(&fields[index])
-            .ok_or_else(|| format!("{} '{}' is not a port, icmp, arp or empty", META_HEADER[index], fields[index]))
-    };
-    let ip_type: u8 = fields[0].parse().map_err(|_| format!("ip_type '{}' is not 0 or 1", fields[0]))?;
-    let timestamp: f64 = fields[7].parse().map_err(|_| format!("time_stamp '{}' is not a number", fields[7]))?;
-    let size: u32 = fields[8].parse().map_err(|_| format!("packet_size '{}' is not a whole number", fields[8]))?;
-    Ok(TrafficVector {
-        ip_type,
-        src_mac: address(1)?,
-        dst_mac: address(2)?,
-        src_ip: address(3)?,
-        src_protocol: protocol(4)?,
-        dst_ip: address(5)?,
-        dst_protocol: protocol(6)?,
-        timestamp,
-        size,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_split_handles_quoted_bytes() {
-        let fields = split_csv(r#"0,"b""\x08'x""",10.0.0.1,,"#).unwrap();
-        assert_eq!(fields, vec!["0", r#"b"\x08'x""#, "10.0.0.1", "", ""]);
-    }
-
-    #[test]
-    fn meta_row_with_wrong_field_count_is_rejected() {
-        assert!(parse_meta_row("0,1,2").is_err());
-    }
-}

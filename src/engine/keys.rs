@@ -25,11 +25,18 @@ const TAG_ICMP: u8 = 6;
 const TAG_ARP: u8 = 7;
 
 /// The key of one 1D record.
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub enum Key {
     /// Keys of up to 38 bytes; the unused tail is always zero so derived equality holds.
     Inline { len: u8, bytes: [u8; INLINE] },
     Heap(Box<[u8]>),
+}
+
+impl std::hash::Hash for Key {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // Only the used bytes: equal keys have equal bytes whichever variant holds them.
+        state.write(self.as_bytes());
+    }
 }
 
 impl Key {
@@ -76,41 +83,49 @@ impl Key {
     }
 }
 
-/// Writes tagged parts into a stack buffer. Two raw parts of up to 255 bytes fit.
+/// Writes tagged parts in place, moving to the heap only for keys longer than
+/// [`INLINE`] bytes (raw ARP addresses of odd lengths).
 struct KeyBuilder {
-    bytes: [u8; 2 * (2 + 255)],
+    inline: [u8; INLINE],
     len: usize,
+    spilled: Option<Vec<u8>>,
 }
 
 impl KeyBuilder {
+    #[inline]
     fn new() -> KeyBuilder {
-        KeyBuilder { bytes: [0; 2 * (2 + 255)], len: 0 }
+        KeyBuilder { inline: [0; INLINE], len: 0, spilled: None }
     }
 
+    #[inline]
     fn push(&mut self, bytes: &[u8]) {
-        self.bytes[self.len..self.len + bytes.len()].copy_from_slice(bytes);
-        self.len += bytes.len();
+        if let Some(spilled) = &mut self.spilled {
+            spilled.extend_from_slice(bytes);
+        } else if self.len + bytes.len() <= INLINE {
+            self.inline[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+            self.len += bytes.len();
+        } else {
+            let mut spilled = Vec::with_capacity(self.len + bytes.len() + 32);
+            spilled.extend_from_slice(&self.inline[..self.len]);
+            spilled.extend_from_slice(bytes);
+            self.spilled = Some(spilled);
+        }
     }
 
+    #[inline]
     fn address(&mut self, address: &Address) {
         match address {
             Address::None => self.push(&[TAG_EMPTY]),
-            Address::Mac(mac) => {
-                self.push(&[TAG_MAC]);
-                self.push(mac);
-            }
-            Address::Ipv4(ip) => {
-                self.push(&[TAG_IPV4]);
-                self.push(ip);
-            }
+            Address::Mac(mac) => self.push(&[TAG_MAC, mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]]),
+            Address::Ipv4(ip) => self.push(&[TAG_IPV4, ip[0], ip[1], ip[2], ip[3]]),
             Address::Ipv6(ip) => {
                 self.push(&[TAG_IPV6]);
                 self.push(ip);
             }
             Address::Raw(raw) => {
                 let bytes = raw.as_bytes();
-                // Longer raw addresses cannot come from a frame (ARP lengths are one
-                // byte); the cut keeps the buffer bounds for vectors built by callers.
+                // Raw addresses from frames are at most 255 bytes (ARP lengths are one
+                // byte); the cut keeps the length in one byte for vectors from callers.
                 let bytes = &bytes[..bytes.len().min(255)];
                 self.push(&[TAG_RAW, bytes.len() as u8]);
                 self.push(bytes);
@@ -118,20 +133,25 @@ impl KeyBuilder {
         }
     }
 
+    #[inline]
     fn protocol(&mut self, protocol: Protocol) {
         match protocol {
             Protocol::None => self.push(&[TAG_EMPTY]),
             Protocol::Port(port) => {
-                self.push(&[TAG_PORT]);
-                self.push(&port.to_be_bytes());
+                let [high, low] = port.to_be_bytes();
+                self.push(&[TAG_PORT, high, low]);
             }
             Protocol::Icmp => self.push(&[TAG_ICMP]),
             Protocol::Arp => self.push(&[TAG_ARP]),
         }
     }
 
-    fn finish(&self) -> Key {
-        Key::from_bytes(&self.bytes[..self.len])
+    #[inline]
+    fn finish(self) -> Key {
+        match self.spilled {
+            Some(spilled) => Key::Heap(spilled.into_boxed_slice()),
+            None => Key::Inline { len: self.len as u8, bytes: self.inline },
+        }
     }
 }
 

@@ -63,6 +63,8 @@ pub struct StoreStats {
 #[derive(Clone)]
 pub struct Database {
     windows: usize,
+    /// Index of the smallest decay factor, whose weight decays last.
+    slowest_window: usize,
     decay: Vec<f64>,
     negated_decay: Vec<f64>,
     index: HashMap<Key, u32, RandomState>,
@@ -80,8 +82,45 @@ pub struct Database {
     live_records: usize,
     live_links: usize,
     sequence: u64,
-    /// Scratch space for decay multipliers.
+    /// Recently computed decay multipliers by elapsed time: the records and links of
+    /// one packet were often last updated by the same earlier packet, and the same
+    /// `pow` inputs give the same outputs, so reusing them changes no bits.
+    multiplier_cache: MultiplierCache,
+}
+
+/// Decay multipliers for the last few elapsed times, replaced round-robin.
+#[derive(Clone)]
+struct MultiplierCache {
+    elapsed_bits: [u64; CACHED_ELAPSED],
     multipliers: Vec<f64>,
+    next: usize,
+}
+
+const CACHED_ELAPSED: usize = 4;
+
+impl MultiplierCache {
+    fn new(windows: usize) -> MultiplierCache {
+        // NaN bits never equal a positive elapsed time's bits, so empty entries miss.
+        MultiplierCache { elapsed_bits: [f64::NAN.to_bits(); CACHED_ELAPSED], multipliers: vec![0.0; windows * CACHED_ELAPSED], next: 0 }
+    }
+
+    /// Returns the multipliers `2^(-λ·elapsed)` for a positive elapsed time.
+    #[inline]
+    fn get(&mut self, negated_decay: &[f64], elapsed: f64) -> &[f64] {
+        let windows = negated_decay.len();
+        let bits = elapsed.to_bits();
+        let entry = match self.elapsed_bits.iter().position(|&cached| cached == bits) {
+            Some(entry) => entry,
+            None => {
+                let entry = self.next;
+                self.next = (self.next + 1) % CACHED_ELAPSED;
+                self.elapsed_bits[entry] = bits;
+                stats::decay_multipliers(negated_decay, elapsed, &mut self.multipliers[entry * windows..(entry + 1) * windows]);
+                entry
+            }
+        };
+        &self.multipliers[entry * windows..(entry + 1) * windows]
+    }
 }
 
 impl Database {
@@ -106,7 +145,8 @@ impl Database {
             live_records: 0,
             live_links: 0,
             sequence: 0,
-            multipliers: vec![0.0; decay.len()],
+            multiplier_cache: MultiplierCache::new(decay.len()),
+            slowest_window: slowest_window(decay),
         }
     }
 
@@ -188,12 +228,16 @@ impl Database {
         // The reference skips decay when time goes backwards; with no elapsed time the
         // multipliers are exactly 1, so skipping them changes no bits.
         if elapsed > 0.0 {
-            stats::decay_multipliers(&self.negated_decay, elapsed, &mut self.multipliers);
-            Stat1d::decay(values, &self.multipliers);
+            Stat1d::decay(values, self.multiplier_cache.get(&self.negated_decay, elapsed));
         }
         Stat1d::add(values, sample);
         self.records[slot as usize].last_timestamp = timestamp;
         self.touch(slot);
+        // An update forward in time never moves a record's expiry earlier, so its
+        // filing stays a valid lower bound; an update back in time may.
+        if !(elapsed >= 0.0) {
+            self.refile_expiry(slot);
+        }
     }
 
     fn create(&mut self, key: Key, timestamp: f64, sample: Sample) -> u32 {
@@ -224,16 +268,18 @@ impl Database {
         self.index.insert(key, slot);
         self.live_records += 1;
         self.touch(slot);
+        self.refile_expiry(slot);
         slot
     }
 
-    /// Files a just-updated record as the most recent and under its new expiry.
+    /// Files a just-updated record as the most recent.
     fn touch(&mut self, slot: u32) {
         self.sequence += 1;
         self.records[slot as usize].sequence = self.sequence;
-        self.unlink_recency(slot);
-        self.link_recency_newest(slot);
-        self.refile_expiry(slot);
+        if self.newest != slot {
+            self.unlink_recency(slot);
+            self.link_recency_newest(slot);
+        }
     }
 
     fn unlink_recency(&mut self, slot: u32) {
@@ -277,16 +323,16 @@ impl Database {
 
     /// Returns a time at or before the first time at which every weight of the record
     /// is below the threshold: `log2(w / threshold) / λ` after its last update, for
-    /// the slowest window, less a margin far wider than the rounding error of `pow`.
+    /// the window with the smallest λ, less a margin far wider than the rounding error
+    /// of `pow`. That window's weight is the largest and decays slowest (every window
+    /// gets the same +1 per update), so it is the last to fall below the threshold.
     fn expiry_estimate(&self, slot: u32) -> f64 {
-        let values = self.values(slot);
-        let mut needed: f64 = 0.0;
-        for (window, &factor) in self.decay.iter().enumerate() {
-            let weight = values[window];
-            if weight >= WEIGHT_THRESHOLD {
-                needed = needed.max((weight / WEIGHT_THRESHOLD).log2() / factor);
-            }
-        }
+        let weight = self.values(slot)[self.slowest_window];
+        let needed = if weight >= WEIGHT_THRESHOLD {
+            (weight / WEIGHT_THRESHOLD).log2() / self.decay[self.slowest_window]
+        } else {
+            0.0
+        };
         self.records[slot as usize].last_timestamp + needed * (1.0 - 1e-6) - 1e-6
     }
 
@@ -375,8 +421,8 @@ impl Database {
         let elapsed = timestamp - link.last_timestamp;
         let residuals = &mut self.link_values[slot as usize * windows..(slot as usize + 1) * windows];
         if elapsed > 0.0 {
-            stats::decay_multipliers(&self.negated_decay, elapsed, &mut self.multipliers);
-            for (residual, &multiplier) in residuals.iter_mut().zip(&self.multipliers) {
+            let multipliers = self.multiplier_cache.get(&self.negated_decay, elapsed);
+            for (residual, &multiplier) in residuals.iter_mut().zip(multipliers) {
                 *residual *= multiplier;
             }
         }
@@ -425,6 +471,9 @@ impl Database {
             if self.is_outdated(slot, timestamp, &mut multipliers) {
                 self.remove(slot);
                 removed += 1;
+            } else {
+                // Updated since it was filed: file it under its current estimate.
+                self.refile_expiry(slot);
             }
         }
         removed
@@ -599,6 +648,16 @@ impl Database {
             + expiry;
         StoreStats { records: self.live_records as u64, links: self.live_links as u64, bytes: bytes as u64 }
     }
+}
+
+fn slowest_window(decay: &[f64]) -> usize {
+    let mut slowest = 0;
+    for (window, &factor) in decay.iter().enumerate() {
+        if factor < decay[slowest] {
+            slowest = window;
+        }
+    }
+    slowest
 }
 
 #[inline]
