@@ -23,53 +23,41 @@ pub fn python_float(value: f64) -> String {
 
 /// Appends `value` formatted as Python's `repr()` to `out`.
 pub fn write_python_float(out: &mut String, value: f64) {
-    if value.is_nan() {
-        out.push_str("nan");
+    if !value.is_finite() {
+        out.push_str(if value.is_nan() { "nan" } else if value > 0.0 { "inf" } else { "-inf" });
         return;
     }
-    if value.is_infinite() {
-        out.push_str(if value > 0.0 { "inf" } else { "-inf" });
+    // ryu gives the same shortest digits; only the layout differs from Python's. It
+    // writes `1e-7` and `1.5e16` where Python writes `1e-07` and `1.5e+16`, and it
+    // keeps fixed notation one decade lower (`0.00001` where Python writes `1e-05`).
+    let mut buffer = ryu::Buffer::new();
+    let text = buffer.format_finite(value);
+    if let Some(e) = text.find('e') {
+        out.push_str(&text[..e]);
+        let exponent: i32 = text[e + 1..].parse().unwrap_or(0);
+        push_python_exponent(out, exponent);
         return;
     }
-    // Rust's `{:e}` gives the shortest round-trip digits, as `d.ddde±x`.
-    let mut scientific = String::with_capacity(32);
-    let _ = write!(scientific, "{value:e}");
-    let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    let (negative, mantissa) = match mantissa.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, mantissa),
+    let (sign, unsigned) = match text.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", text),
     };
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-
-    if negative {
-        out.push('-');
-    }
-    if (-4..16).contains(&exponent) {
-        if exponent >= 0 {
-            let integer_digits = exponent as usize + 1;
-            if digits.len() <= integer_digits {
-                out.push_str(&digits);
-                out.extend(std::iter::repeat_n('0', integer_digits - digits.len()));
-                out.push_str(".0");
-            } else {
-                out.push_str(&digits[..integer_digits]);
-                out.push('.');
-                out.push_str(&digits[integer_digits..]);
-            }
-        } else {
-            out.push_str("0.");
-            out.extend(std::iter::repeat_n('0', (-exponent - 1) as usize));
-            out.push_str(&digits);
-        }
-    } else {
+    if let Some(digits) = unsigned.strip_prefix("0.0000") {
+        // 1e-5 <= |value| < 1e-4: Python switches to scientific notation here.
+        out.push_str(sign);
         out.push_str(&digits[..1]);
         if digits.len() > 1 {
             out.push('.');
             out.push_str(&digits[1..]);
         }
-        let _ = write!(out, "e{}{:02}", if exponent < 0 { '-' } else { '+' }, exponent.abs());
+        push_python_exponent(out, -5);
+        return;
     }
+    out.push_str(text);
+}
+
+fn push_python_exponent(out: &mut String, exponent: i32) {
+    let _ = write!(out, "e{}{:02}", if exponent < 0 { '-' } else { '+' }, exponent.abs());
 }
 
 /// How feature values are written.
@@ -306,6 +294,85 @@ mod tests {
         assert_eq!(out, format!("{line}\n"));
     }
 
+    /// A slower formatter built on `{:e}`, as an independent check of the fast one.
+        fn python_float_slow(out: &mut String, value: f64) {
+        if value.is_nan() {
+            out.push_str("nan");
+            return;
+        }
+        if value.is_infinite() {
+            out.push_str(if value > 0.0 { "inf" } else { "-inf" });
+            return;
+        }
+        // Rust's `{:e}` gives the shortest round-trip digits, as `d.ddde±x`.
+        let mut scientific = String::with_capacity(32);
+        let _ = write!(scientific, "{value:e}");
+        let (mantissa, exponent) = scientific.split_once('e').unwrap_or((&scientific, "0"));
+        let exponent: i32 = exponent.parse().unwrap_or(0);
+        let (negative, mantissa) = match mantissa.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, mantissa),
+        };
+        let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    
+        if negative {
+            out.push('-');
+        }
+        if (-4..16).contains(&exponent) {
+            if exponent >= 0 {
+                let integer_digits = exponent as usize + 1;
+                if digits.len() <= integer_digits {
+                    out.push_str(&digits);
+                    out.extend(std::iter::repeat_n('0', integer_digits - digits.len()));
+                    out.push_str(".0");
+                } else {
+                    out.push_str(&digits[..integer_digits]);
+                    out.push('.');
+                    out.push_str(&digits[integer_digits..]);
+                }
+            } else {
+                out.push_str("0.");
+                out.extend(std::iter::repeat_n('0', (-exponent - 1) as usize));
+                out.push_str(&digits);
+            }
+        } else {
+            out.push_str(&digits[..1]);
+            if digits.len() > 1 {
+                out.push('.');
+                out.push_str(&digits[1..]);
+            }
+            let _ = write!(out, "e{}{:02}", if exponent < 0 { '-' } else { '+' }, exponent.abs());
+        }
+    }
+
+    #[test]
+    fn python_float_agrees_with_slow_formatter() {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut fast = String::new();
+        let mut slow = String::new();
+        for i in 0..200_000u64 {
+            // xorshift over raw bit patterns, plus decimal magnitudes around each boundary.
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let value = if i % 2 == 0 { f64::from_bits(state) } else { (state % 1000) as f64 * 10f64.powi((i % 44) as i32 - 22) };
+            if !value.is_finite() {
+                continue;
+            }
+            fast.clear();
+            slow.clear();
+            write_python_float(&mut fast, value);
+            python_float_slow(&mut slow, value);
+            // Both are shortest round-trip forms in the same layout; they may differ in
+            // the last digit only where the exact value lies halfway between two
+            // shortest candidates, which Python (like ryu) breaks towards even.
+            let parsed: f64 = fast.parse().unwrap();
+            assert_eq!(parsed.to_bits(), value.to_bits(), "round trip of {fast}");
+            assert_eq!(fast.len(), slow.len(), "{fast} vs {slow}");
+            assert_eq!(fast.contains('e'), slow.contains('e'), "{fast} vs {slow}");
+        }
+    }
+
     #[test]
     fn python_float_matches_repr() {
         let cases = [
@@ -326,6 +393,11 @@ mod tests {
             (f64::INFINITY, "inf"),
             (f64::NEG_INFINITY, "-inf"),
             (-2.5e-300, "-2.5e-300"),
+            (1.2345e-5, "1.2345e-05"),
+            (-0.00001, "-1e-05"),
+            (f64::from_bits(0x4318_0467_b3a7_ed6d), "1690060720831323.2"),
+            (5e-324, "5e-324"),
+            (f64::MAX, "1.7976931348623157e+308"),
         ];
         for (value, expected) in cases {
             assert_eq!(python_float(value), expected, "value {value:e}");
