@@ -32,7 +32,7 @@ pub fn write_python_float(out: &mut String, value: f64) {
     // keeps fixed notation one decade lower (`0.00001` where Python writes `1e-05`).
     let mut buffer = ryu::Buffer::new();
     let text = buffer.format_finite(value);
-    if let Some(e) = text.find('e') {
+    if let Some(e) = text.bytes().position(|byte| byte == b'e') {
         out.push_str(&text[..e]);
         let exponent: i32 = text[e + 1..].parse().unwrap_or(0);
         push_python_exponent(out, exponent);

@@ -8,7 +8,7 @@ use common::*;
 
 /// Captures whose output differs from the reference on purpose; each is tested on its
 /// own below.
-const DEVIATING: [&str; 5] = [
+const DEVIATING: [&str; 6] = [
     // Simple Packet Blocks: the reference stamps them with the wall-clock time and
     // numbers interfaces across sections.
     "pcapng-big-endian-multi-section.pcapng",
@@ -19,6 +19,8 @@ const DEVIATING: [&str; 5] = [
     // Rejected headers.
     "fuzz-pcapng-shb-zeroed.pcapng",
     "pcap-linktype-reserved-bits-empty.pcap",
+    // FCS bits in the link-type field: read as raw IP, which the reference skips.
+    "fuzz-pcap-header-then-bad-record.pcap",
 ];
 
 #[test]
@@ -101,4 +103,16 @@ fn simple_packet_blocks_take_previous_timestamp() {
     let expected_features: String = expected(&stem(name), "features.csv").unwrap().lines().take(4).map(|line| format!("{line}\n")).collect();
     let features: String = extracted.features.unwrap().lines().take(4).map(|line| format!("{line}\n")).collect();
     compare_features(&expected_features, &features).unwrap();
+}
+
+#[test]
+fn link_type_fcs_bits_are_ignored() {
+    // The link-type field 0x20000065 is LINKTYPE_RAW (101) with FCS bits set, and the
+    // file is format version 2.2, whose captured and original lengths are swapped.
+    let extracted = extract(&capture("fuzz-pcap-header-then-bad-record.pcap"), &[]);
+    assert!(extracted.output.status.success(), "{}", String::from_utf8_lossy(&extracted.output.stderr));
+    let meta = extracted.meta.unwrap();
+    let rows: Vec<&str> = meta.lines().skip(1).collect();
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0].ends_with(",21"), "the 21-byte record keeps its captured length: {}", rows[0]);
 }

@@ -10,8 +10,10 @@
 //! test to each.
 
 use std::collections::{BTreeSet, HashMap};
+use std::hash::BuildHasher;
 
 use foldhash::fast::RandomState;
+use hashbrown::HashTable;
 
 use super::keys::Key;
 use super::stats::{self, Sample, Stat1d, WEIGHT_THRESHOLD};
@@ -67,7 +69,10 @@ pub struct Database {
     slowest_window: usize,
     decay: Vec<f64>,
     negated_decay: Vec<f64>,
-    index: HashMap<Key, u32, RandomState>,
+    /// Record slots by key. The table stores only slot numbers and hashes the key
+    /// kept in the record, so each key is stored once.
+    index: HashTable<u32>,
+    hasher: RandomState,
     records: Vec<Record>,
     values: Vec<f64>,
     free_records: Vec<u32>,
@@ -130,7 +135,8 @@ impl Database {
             windows: decay.len(),
             decay: decay.to_vec(),
             negated_decay: decay.iter().map(|factor| -factor).collect(),
-            index: HashMap::default(),
+            index: HashTable::new(),
+            hasher: RandomState::default(),
             records: Vec::new(),
             values: Vec::new(),
             free_records: Vec::new(),
@@ -165,7 +171,22 @@ impl Database {
     /// Returns the slot of the record with `key`.
     #[inline]
     pub fn find(&self, key: &Key) -> Option<u32> {
-        self.index.get(key).copied()
+        let hash = self.hasher.hash_one(key);
+        self.index.find(hash, |&slot| self.records[slot as usize].key == *key).copied()
+    }
+
+    fn index_insert(&mut self, slot: u32) {
+        let records = &self.records;
+        let hasher = &self.hasher;
+        let hash = hasher.hash_one(&records[slot as usize].key);
+        self.index.insert_unique(hash, slot, |&other| hasher.hash_one(&records[other as usize].key));
+    }
+
+    fn index_remove(&mut self, slot: u32) {
+        let hash = self.hasher.hash_one(&self.records[slot as usize].key);
+        if let Ok(entry) = self.index.find_entry(hash, |&other| other == slot) {
+            entry.remove();
+        }
     }
 
     pub fn record(&self, slot: u32) -> &Record {
@@ -207,8 +228,8 @@ impl Database {
     /// Returns the record's slot.
     #[inline]
     pub fn insert(&mut self, key: &Key, timestamp: f64, sample: Option<Sample>) -> u32 {
-        match self.index.get(key) {
-            Some(&slot) => {
+        match self.find(key) {
+            Some(slot) => {
                 self.add_sample(slot, timestamp, sample);
                 slot
             }
@@ -265,7 +286,7 @@ impl Database {
             }
         };
         Stat1d::init(&mut self.values[slot as usize * stride..(slot as usize + 1) * stride], sample);
-        self.index.insert(key, slot);
+        self.index_insert(slot);
         self.live_records += 1;
         self.touch(slot);
         self.refile_expiry(slot);
@@ -496,8 +517,7 @@ impl Database {
         }
         self.unfile_expiry(slot);
         self.unlink_recency(slot);
-        let key = self.records[slot as usize].key.clone();
-        self.index.remove(&key);
+        self.index_remove(slot);
         let record = &mut self.records[slot as usize];
         record.live = false;
         record.key = Key::from_bytes(&[]);
@@ -562,7 +582,7 @@ impl Database {
         });
         self.values.resize(self.values.len() + stride, 0.0);
         self.values[slot as usize * stride..(slot as usize + 1) * stride].copy_from_slice(other.values(other_slot));
-        self.index.insert(source.key.clone(), slot);
+        self.index_insert(slot);
         self.live_records += 1;
         self.refile_expiry(slot);
         slot
@@ -638,7 +658,7 @@ impl Database {
             + self.expiry.capacity() * (size_of::<(i64, Vec<u32>)>() + 1);
         let bytes = self.records.capacity() * size_of::<Record>()
             + self.values.capacity() * size_of::<f64>()
-            + self.index.capacity() * (size_of::<(Key, u32)>() + 1)
+            + self.index.capacity() * (size_of::<u32>() + 1)
             + self.links.capacity() * size_of::<Link>()
             + self.link_values.capacity() * size_of::<f64>()
             + self.link_index.capacity() * (size_of::<((u32, u32), u32)>() + 1)
