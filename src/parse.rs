@@ -47,7 +47,7 @@ use dissect::{Field, Layer};
 /// The reference reads at most this many bytes of each captured frame.
 pub const MAX_FRAME_LEN: usize = 0xffff;
 
-/// Why a frame gave no traffic vector.
+/// Reason a frame gave no traffic vector.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SkipReason {
     /// The capture's link type is not supported.
@@ -99,11 +99,11 @@ fn address(f: Field<'_>) -> Address {
 
 /// Parses one captured frame into a traffic vector.
 ///
-/// `link_type` is the pcap link type of the frame's interface, exactly as stored in
-/// the file (the reference does not mask off the upper bits of a classic pcap
-/// header's link type field, so such files are skipped), `frame` the captured
-/// bytes (only the first [`MAX_FRAME_LEN`] are used and counted, as by the
-/// reference), and `timestamp` is copied into the vector.
+/// `link_type` is the LINKTYPE of the frame's interface. The capture reader passes
+/// the low 16 bits of a classic pcap header's link-type field, as libpcap does; the
+/// reference uses the whole field and so skips files whose FCS bits are set.
+/// `frame` is the captured bytes (only the first [`MAX_FRAME_LEN`] are used and
+/// counted, as by the reference), and `timestamp` is copied into the vector.
 pub fn parse_frame(
     link_type: u32,
     frame: &[u8],

@@ -34,7 +34,7 @@ pub enum Key {
 
 impl std::hash::Hash for Key {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        // Only the used bytes: equal keys have equal bytes whichever variant holds them.
+        // Only the used bytes, which are equal for equal keys in either variant.
         state.write(self.as_bytes());
     }
 }
