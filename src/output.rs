@@ -27,6 +27,16 @@ pub fn write_python_float(out: &mut String, value: f64) {
         out.push_str(if value.is_nan() { "nan" } else if value > 0.0 { "inf" } else { "-inf" });
         return;
     }
+    // Integral values (weights, sizes, zeros) are common: Python prints them as the
+    // integer followed by ".0" below 1e16.
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        if value.is_sign_negative() {
+            out.push('-');
+        }
+        push_integer(out, value.abs() as u64);
+        out.push_str(".0");
+        return;
+    }
     // ryu gives the same shortest digits; only the layout differs from Python's. It
     // writes `1e-7` and `1.5e16` where Python writes `1e-07` and `1.5e+16`, and it
     // keeps fixed notation one decade lower (`0.00001` where Python writes `1e-05`).
@@ -78,6 +88,7 @@ pub struct FeatureWriter {
     columns: usize,
     rows: u64,
     line: String,
+    bytes: Vec<u8>,
 }
 
 /// Bytes reserved for the `.npy` header, which is rewritten with the row count at the end.
@@ -87,7 +98,8 @@ impl FeatureWriter {
     /// Creates the file and writes its header.
     pub fn create(path: &Path, format: FeatureFormat, names: &[String]) -> io::Result<FeatureWriter> {
         let file = BufWriter::with_capacity(1 << 20, File::create(path)?);
-        let mut writer = FeatureWriter { format, file, columns: names.len(), rows: 0, line: String::new() };
+        let mut writer =
+            FeatureWriter { format, file, columns: names.len(), rows: 0, line: String::new(), bytes: Vec::new() };
         match format {
             FeatureFormat::Csv | FeatureFormat::CsvFixed7 => {
                 writer.file.write_all(names.join(",").as_bytes())?;
@@ -118,10 +130,11 @@ impl FeatureWriter {
         self.rows += 1;
         match self.format {
             FeatureFormat::Npy => {
+                self.bytes.clear();
                 for value in values {
-                    self.file.write_all(&value.to_le_bytes())?;
+                    self.bytes.extend_from_slice(&value.to_le_bytes());
                 }
-                Ok(())
+                self.file.write_all(&self.bytes)
             }
             FeatureFormat::Csv | FeatureFormat::CsvFixed7 => {
                 self.line.clear();
@@ -181,25 +194,78 @@ impl MetaWriter {
 
 /// Appends one meta CSV row (with its newline) to `out`.
 pub fn format_meta_row(out: &mut String, vector: &TrafficVector) {
-    let mut field = String::new();
-    let _ = write!(out, "{}", vector.ip_type);
-    let text_fields: [&dyn std::fmt::Display; 6] = [
-        &vector.src_mac,
-        &vector.dst_mac,
-        &vector.src_ip,
-        &vector.src_protocol,
-        &vector.dst_ip,
-        &vector.dst_protocol,
-    ];
-    for value in text_fields {
-        field.clear();
-        let _ = write!(field, "{value}");
+    push_integer(out, u64::from(vector.ip_type));
+    for address in [&vector.src_mac, &vector.dst_mac, &vector.src_ip] {
         out.push(',');
-        push_csv_field(out, &field);
+        push_address(out, address);
     }
     out.push(',');
+    push_protocol(out, vector.src_protocol);
+    out.push(',');
+    push_address(out, &vector.dst_ip);
+    out.push(',');
+    push_protocol(out, vector.dst_protocol);
+    out.push(',');
     write_python_float(out, vector.timestamp);
-    let _ = writeln!(out, ",{}", vector.size);
+    out.push(',');
+    push_integer(out, u64::from(vector.size));
+    out.push('\n');
+}
+
+/// Appends an address as the reference prints it. MACs and IPv4 addresses, by far
+/// the most common, skip the `fmt` machinery; only raw bytes can need CSV quoting.
+fn push_address(out: &mut String, address: &Address) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    match address {
+        Address::None => {}
+        Address::Mac(mac) => {
+            for (i, byte) in mac.iter().enumerate() {
+                if i > 0 {
+                    out.push(':');
+                }
+                out.push(HEX[usize::from(byte >> 4)] as char);
+                out.push(HEX[usize::from(byte & 0xf)] as char);
+            }
+        }
+        Address::Ipv4(ip) => {
+            for (i, &byte) in ip.iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_integer(out, u64::from(byte));
+            }
+        }
+        Address::Ipv6(_) => {
+            let _ = write!(out, "{address}");
+        }
+        Address::Raw(_) => push_csv_field(out, &address.to_string()),
+    }
+}
+
+fn push_protocol(out: &mut String, protocol: Protocol) {
+    match protocol {
+        Protocol::None => {}
+        Protocol::Port(port) => push_integer(out, u64::from(port)),
+        Protocol::Icmp => out.push_str("icmp"),
+        Protocol::Arp => out.push_str("arp"),
+    }
+}
+
+fn push_integer(out: &mut String, value: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = value;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for &digit in &digits[at..] {
+        out.push(digit as char);
+    }
 }
 
 /// Appends a field quoted as Python's `csv` module does by default: in double quotes,
@@ -283,6 +349,24 @@ mod tests {
     #[test]
     fn meta_row_with_wrong_field_count_is_rejected() {
         assert!(parse_meta_row("0,1,2").is_err());
+    }
+
+    #[test]
+    fn meta_row_fast_paths_match_display() {
+        let vector = TrafficVector {
+            ip_type: 1,
+            src_mac: Address::Mac([0, 0x1f, 0x29, 0xda, 0x2d, 0x79]),
+            dst_mac: Address::Ipv4([0, 0, 192, 168]),
+            src_ip: Address::Ipv4([255, 10, 0, 9]),
+            src_protocol: Protocol::Port(0),
+            dst_ip: Address::Ipv6([0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]),
+            dst_protocol: Protocol::Port(65535),
+            timestamp: 0.5,
+            size: 4_000_000_000,
+        };
+        let mut out = String::new();
+        format_meta_row(&mut out, &vector);
+        assert_eq!(out, "1,00:1f:29:da:2d:79,0.0.192.168,255.10.0.9,0,fe80::1,65535,0.5,4000000000\n");
     }
 
     #[test]
