@@ -1,0 +1,19 @@
+//! Frame parsing on arbitrary bytes under every supported link type. The first four
+//! bytes choose the link type; the rest is the frame.
+#![no_main]
+
+use afterimage::parse::parse_frame;
+use libfuzzer_sys::fuzz_target;
+
+const LINK_TYPES: [u32; 14] = [0, 1, 9, 12, 14, 23, 50, 51, 101, 108, 113, 228, 229, 276];
+
+fuzz_target!(|data: &[u8]| {
+    if data.len() < 4 {
+        return;
+    }
+    let selector = u32::from_le_bytes([data[0], data[1], data[2], data[3]]);
+    let link_type = LINK_TYPES[selector as usize % LINK_TYPES.len()];
+    if let Ok(vector) = parse_frame(link_type, &data[4..], 1.0) {
+        assert!(vector.size as usize <= data.len() - 4);
+    }
+});
