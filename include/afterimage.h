@@ -101,9 +101,9 @@ typedef enum afterimage_limit_policy {
 //
 // Every call locks the handle's mutex for its duration, so one handle may be shared
 // by threads, whose calls then run one at a time in the order the lock admits them.
-// An update takes a few microseconds, so threads sharing one handle mostly wait on
-// each other; a handle per thread (per traffic source) runs in parallel, but then
-// each sees only its own packets' statistics.
+// Threads sharing one handle therefore contend for the lock on every packet. A handle
+// per thread (per traffic source) runs in parallel, but then each handle's statistics
+// cover only the packets given to it.
 typedef struct afterimage afterimage;
 
 // Engine settings. Fill it with afterimage_config_default, then change fields.

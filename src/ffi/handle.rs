@@ -20,9 +20,9 @@ use super::{boundary, copy_string, panic_message, reference, slice, slice_mut};
 ///
 /// Every call locks the handle's mutex for its duration, so one handle may be shared
 /// by threads, whose calls then run one at a time in the order the lock admits them.
-/// An update takes a few microseconds, so threads sharing one handle mostly wait on
-/// each other; a handle per thread (per traffic source) runs in parallel, but then
-/// each sees only its own packets' statistics.
+/// Threads sharing one handle therefore contend for the lock on every packet. A handle
+/// per thread (per traffic source) runs in parallel, but then each handle's statistics
+/// cover only the packets given to it.
 pub struct afterimage {
     engine: Mutex<Engine>,
     /// Set when a call panicked while holding the engine, whose state may then be
