@@ -41,8 +41,6 @@ echo "== C tests"
 "$work/threads"
 
 echo "== C and C++ examples equal afterimage extract"
-# NOTE: until the frame parser replaces the placeholder in src/parse.rs, every packet
-# is skipped, so both sides have a header and no rows.
 for name in "${captures[@]}"; do
     capture="tests/fixtures/captures/$name.pcap"
     "$release/afterimage" extract "$capture" -o "$work/$name.cli.csv" --quiet

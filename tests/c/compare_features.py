@@ -19,6 +19,8 @@ def main(expected_path, actual_path):
     expected, actual = rows(expected_path), rows(actual_path)
     if not expected or not actual or expected[0] != actual[0]:
         sys.exit(f"{actual_path}: header differs from {expected_path}")
+    if len(expected) < 2:
+        sys.exit(f"{expected_path}: no rows to compare; pick a capture with IP or ARP packets")
     if len(expected) != len(actual):
         sys.exit(f"{actual_path}: {len(actual) - 1} rows, {expected_path} has {len(expected) - 1}")
     for number, (want, got) in enumerate(zip(expected[1:], actual[1:]), start=2):
