@@ -6,6 +6,7 @@
 //! ```text
 //! magic            8 bytes  "AFTIMG\r\n" (the CR LF catches text-mode mangling)
 //! format version   u32      FORMAT_VERSION
+//! file length      u64      bytes in the whole file, checksum included
 //! decay count      u32      D, 1..=MAX_DECAY_FACTORS
 //! decay factors    D × f64
 //! record limit     u8 flag (0 none, 1 some) + u64
@@ -50,6 +51,8 @@ pub enum StateError {
     NotAState { found: Vec<u8> },
     #[error("state format version {found} is not supported; this library reads version {FORMAT_VERSION}")]
     UnsupportedVersion { found: u32 },
+    #[error("the state is truncated: its header says {expected} bytes, but only {found} are present")]
+    Truncated { expected: u64, found: u64 },
     #[error("state checksum mismatch: stored {stored:016x}, computed {computed:016x}; the state is damaged")]
     Checksum { stored: u64, computed: u64 },
     #[error("corrupt state at byte offset {offset}: {problem}")]
@@ -124,7 +127,14 @@ pub fn load_from_bytes(bytes: &[u8], expected_config: Option<&Config>) -> Result
     if version != FORMAT_VERSION {
         return Err(StateError::UnsupportedVersion { found: version });
     }
-    if bytes.len() < MAGIC.len() + 4 + CHECKSUM_LEN {
+    let length = input.u64()?;
+    if (bytes.len() as u64) < length {
+        return Err(StateError::Truncated { expected: length, found: bytes.len() as u64 });
+    }
+    if bytes.len() as u64 > length {
+        return Err(input.corrupt(&format!("{} bytes follow the end that the header gives", bytes.len() as u64 - length)));
+    }
+    if bytes.len() < input.offset + CHECKSUM_LEN {
         return Err(input.corrupt("the state ends before its checksum"));
     }
     let (body, stored) = bytes.split_at(bytes.len() - CHECKSUM_LEN);
@@ -207,6 +217,7 @@ fn write_body(engine: &Engine, out: &mut impl Write) -> io::Result<()> {
     let database = engine.database();
     out.write_all(&MAGIC)?;
     out.write_all(&FORMAT_VERSION.to_le_bytes())?;
+    out.write_all(&encoded_length(engine).to_le_bytes())?;
     out.write_all(&(config.decay_factors.len() as u32).to_le_bytes())?;
     for factor in &config.decay_factors {
         out.write_all(&factor.to_le_bytes())?;
@@ -253,6 +264,19 @@ fn write_body(engine: &Engine, out: &mut impl Write) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Returns the number of bytes [`save`] writes for `engine`, checksum included.
+pub fn encoded_length(engine: &Engine) -> u64 {
+    let windows = engine.config().decay_factors.len() as u64;
+    let database = engine.database();
+    let header = 8 + 4 + 8 + 4 + 8 * windows + 9 + 1 + 8 + 8 + 9 + 8;
+    let records: u64 = database
+        .live_record_slots()
+        .map(|slot| 2 + database.record(slot).key.as_bytes().len() as u64 + 8 + 8 + 24 * windows)
+        .sum();
+    let links = database.live_links() as u64 * (8 + 8 + 8 + 8 * windows);
+    header + 8 + records + 8 + links + CHECKSUM_LEN as u64
 }
 
 fn read_config(input: &mut Input<'_>) -> Result<Config, StateError> {

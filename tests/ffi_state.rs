@@ -128,3 +128,85 @@ fn huge_counts_fail_before_allocating() {
         other => panic!("expected a corrupt-state error, got {:?}", other.map(|_| ())),
     }
 }
+
+#[test]
+fn truncated_state_is_reported_as_truncated() {
+    let mut engine = Engine::new(Config::default()).unwrap();
+    let mut row = vec![0.0; engine.feature_count()];
+    for i in 0..50 {
+        engine.update(&vector(i), &mut row).unwrap();
+    }
+    let mut bytes = Vec::new();
+    state::save(&engine, &mut bytes).unwrap();
+    assert_eq!(bytes.len() as u64, state::encoded_length(&engine));
+    for length in [20, 64, bytes.len() / 2, bytes.len() - 1] {
+        match state::load_from_bytes(&bytes[..length], None) {
+            Err(StateError::Truncated { expected, found }) => {
+                assert_eq!(expected, bytes.len() as u64);
+                assert_eq!(found, length as u64);
+            }
+            other => panic!("cut to {length} bytes: expected a truncation error, got {:?}", other.map(|_| ())),
+        }
+    }
+}
+
+#[test]
+fn failed_save_keeps_previous_file() {
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("state.bin");
+    let mut engine = Engine::new(Config::default()).unwrap();
+    let mut row = vec![0.0; engine.feature_count()];
+    for i in 0..30 {
+        engine.update(&vector(i), &mut row).unwrap();
+    }
+    state::save_to_path(&engine, &path).unwrap();
+    let previous = std::fs::read(&path).unwrap();
+    for i in 30..60 {
+        engine.update(&vector(i), &mut row).unwrap();
+    }
+
+    // A writer that fails partway, like a full disk.
+    struct FailingWriter {
+        budget: usize,
+    }
+    impl std::io::Write for FailingWriter {
+        fn write(&mut self, buffer: &[u8]) -> std::io::Result<usize> {
+            if self.budget < buffer.len() {
+                return Err(std::io::Error::new(std::io::ErrorKind::StorageFull, "no space left"));
+            }
+            self.budget -= buffer.len();
+            Ok(buffer.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let error = state::save(&engine, FailingWriter { budget: 100 }).unwrap_err();
+    assert_eq!(error.kind(), std::io::ErrorKind::StorageFull);
+
+    // A folder that cannot be written: the rename never happens.
+    let mut permissions = std::fs::metadata(folder.path()).unwrap().permissions();
+    use std::os::unix::fs::PermissionsExt;
+    permissions.set_mode(0o555);
+    std::fs::set_permissions(folder.path(), permissions.clone()).unwrap();
+    let result = state::save_to_path(&engine, &path);
+    permissions.set_mode(0o755);
+    std::fs::set_permissions(folder.path(), permissions).unwrap();
+    // Root may write to read-only folders; the check applies where permissions hold.
+    if result.is_err() {
+        assert_eq!(std::fs::read(&path).unwrap(), previous, "the previous state is intact");
+        let entries = std::fs::read_dir(folder.path()).unwrap().count();
+        assert_eq!(entries, 1, "no temporary file is left behind");
+    } else {
+        std::fs::write(&path, &previous).unwrap();
+    }
+
+    // A temporary file that cannot be created fails even for root: a folder stands
+    // where the temporary file would go.
+    let blocker = folder.path().join(format!(".state.bin.tmp{}", std::process::id()));
+    std::fs::create_dir(&blocker).unwrap();
+    assert!(state::save_to_path(&engine, &path).is_err());
+    std::fs::remove_dir(&blocker).unwrap();
+    assert_eq!(std::fs::read(&path).unwrap(), previous, "the previous state is intact");
+    assert_eq!(state::load_from_path(&path, None).unwrap().updates(), 30);
+}

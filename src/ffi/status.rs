@@ -93,7 +93,10 @@ impl From<StateError> for Failure {
         let status = match error {
             StateError::Io(_) => AFTERIMAGE_IO_ERROR,
             StateError::UnsupportedVersion { .. } | StateError::ConfigMismatch(_) => AFTERIMAGE_STATE_INCOMPATIBLE,
-            StateError::NotAState { .. } | StateError::Checksum { .. } | StateError::Corrupt { .. } => {
+            StateError::NotAState { .. }
+            | StateError::Truncated { .. }
+            | StateError::Checksum { .. }
+            | StateError::Corrupt { .. } => {
                 AFTERIMAGE_STATE_CORRUPT
             }
         };
