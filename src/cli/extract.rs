@@ -14,6 +14,7 @@ use crate::capture::CaptureReader;
 use crate::engine::{Engine, UpdateError};
 use crate::output::{FeatureWriter, MetaWriter};
 use crate::parse::{parse_frame, skip_reason_name};
+use crate::state;
 
 #[derive(Args, Debug)]
 pub struct ExtractArgs {
@@ -36,6 +37,21 @@ pub struct ExtractArgs {
     /// Print no progress bar and no summary line.
     #[arg(short, long)]
     quiet: bool,
+
+    /// Continue from a state file saved by --state-out (the engine options must match
+    /// the ones it was saved with).
+    #[arg(long, value_name = "FILE")]
+    state_in: Option<PathBuf>,
+
+    /// Save the engine's state to this file at the end (atomically: a crash leaves the
+    /// previous file whole). Also saved when the capture is damaged partway.
+    #[arg(long, value_name = "FILE")]
+    state_out: Option<PathBuf>,
+
+    /// With --state-in: shift every timestamp of this capture by (its first timestamp
+    /// − the state's last timestamp), so it continues where the state ended.
+    #[arg(long, requires = "state_in")]
+    rebase_time: bool,
 
     #[command(flatten)]
     engine: EngineArgs,
@@ -73,8 +89,18 @@ impl Counts {
 
 pub fn run(args: &ExtractArgs) -> Result<ExitCode, String> {
     let config = args.engine.config();
-    let mut engine = Engine::new(config).map_err(|error| error.to_string())?;
+    let mut engine = match &args.state_in {
+        None => Engine::new(config).map_err(|error| error.to_string())?,
+        Some(path) => {
+            config.validate().map_err(|error| error.to_string())?;
+            state::load_from_path(path, Some(&config)).map_err(|error| {
+                format!("{}: {error}; pass the engine options the state was saved with", path.display())
+            })?
+        }
+    };
     let names = engine.config().feature_names();
+    let rebase_to = if args.rebase_time { engine.last_timestamp() } else { None };
+    let mut time_shift: Option<f64> = None;
 
     // Open the capture before creating any output, so that a capture that cannot be
     // read leaves no files behind.
@@ -111,8 +137,11 @@ pub fn run(args: &ExtractArgs) -> Result<ExitCode, String> {
         };
         counts.read += 1;
         // A pcapng Simple Packet Block has no timestamp: it gets its predecessor's.
-        let timestamp = record.timestamp.map_or(previous_timestamp, |timestamp| timestamp.seconds());
+        let mut timestamp = record.timestamp.map_or(previous_timestamp, |timestamp| timestamp.seconds());
         previous_timestamp = timestamp;
+        if let Some(last) = rebase_to {
+            timestamp -= *time_shift.get_or_insert(timestamp - last);
+        }
 
         let vector = match parse_frame(record.link_type, record.data, timestamp) {
             Ok(vector) => vector,
@@ -140,6 +169,10 @@ pub fn run(args: &ExtractArgs) -> Result<ExitCode, String> {
     features.finish().map_err(write_error)?;
     meta.finish().map_err(write_error)?;
     progress.finish_and_clear();
+    if let Some(path) = &args.state_out {
+        state::save_to_path(&engine, path)
+            .map_err(|error| format!("cannot save the state to {}: {error}; the previous file, if any, is unchanged", path.display()))?;
+    }
     if !args.quiet {
         eprintln!("{}", counts.summary(started.elapsed()));
     }

@@ -3,6 +3,7 @@
 
 mod extract;
 mod replay;
+mod state_info;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -28,6 +29,15 @@ enum Command {
     /// Recompute the features of a meta CSV (as written by `extract` or the Python
     /// reference), without parsing packets.
     Replay(replay::ReplayArgs),
+    /// Inspect state files written by --state-out.
+    #[command(subcommand)]
+    State(StateCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum StateCommand {
+    /// Print what a state file holds: settings, counters, records and links.
+    Info(state_info::InfoArgs),
 }
 
 /// Settings shared by every command that runs the engine.
@@ -123,6 +133,7 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Extract(args) => extract::run(&args),
         Command::Replay(args) => replay::run(&args),
+        Command::State(StateCommand::Info(args)) => state_info::run(&args),
     };
     match result {
         Ok(code) => code,
