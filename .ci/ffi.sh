@@ -36,6 +36,11 @@ g++ -std=c++11 "${cflags[@]}" -Iexamples/cpp examples/cpp/extract.cpp -o "$work/
 gcc -std=c99 -D_POSIX_C_SOURCE=200809L "${cflags[@]}" tests/c/threads.c -o "$work/threads" "${link[@]}" -lpthread -lm
 gcc -std=c99 "${cflags[@]}" tests/c/boundary.c -o "$work/boundary" "${link[@]}" -lm
 
+echo "== the README's C example compiles and runs"
+awk '/^```c$/{inside=1; next} /^```$/{inside=0} inside' README.md > "$work/readme_example.c"
+gcc -std=c99 "${cflags[@]}" "$work/readme_example.c" -o "$work/readme_example" "${link[@]}"
+"$work/readme_example" | grep -qx "AFTERIMAGE_OK: 1" || { echo "the README's C example printed something else"; exit 1; }
+
 echo "== C tests"
 "$work/boundary"
 "$work/threads"

@@ -7,7 +7,7 @@
 //! - [`capture`]: pcap and pcapng reading;
 //! - [`output`]: feature and meta tables;
 //! - [`state`]: saving and loading an engine's state;
-//! - [`ffi`]: the C ABI declared in `include/afterimage.h` (see `docs/c-api.md`).
+//! - [`ffi`]: the C ABI declared in `include/afterimage.h` (conventions in the README's C API section).
 
 pub mod capture;
 #[doc(hidden)]
