@@ -5,14 +5,18 @@
 //! - [`engine`]: the statistics engine ([`Engine`]), its record store and keys;
 //! - [`parse`]: frames to [`TrafficVector`]s;
 //! - [`capture`]: pcap and pcapng reading;
-//! - [`output`]: feature and meta tables.
+//! - [`output`]: feature and meta tables;
+//! - [`state`]: saving and loading an engine's state;
+//! - [`ffi`]: the C ABI declared in `include/afterimage.h` (see `docs/c-api.md`).
 
 pub mod capture;
 #[doc(hidden)]
 pub mod cli;
 pub mod engine;
+pub mod ffi;
 pub mod output;
 pub mod parse;
+pub mod state;
 pub mod vector;
 
 pub use engine::{Config, ConfigError, Engine, LimitPolicy, UpdateError};
