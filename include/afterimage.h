@@ -363,8 +363,8 @@ enum afterimage_status afterimage_stats(const struct afterimage *handle,
 // - `buffer`, `buffer_length`: caller memory; receives the row, its newline and a NUL.
 // - `written`: may be NULL; when not, receives the row's length in bytes without the
 //   NUL, on success and on AFTERIMAGE_BUFFER_TOO_SMALL (the buffer then needs one byte
-//   more). 4096 bytes hold any row whose addresses are not raw addresses longer than
-//   16 bytes; pass NULL and 0 first to size a buffer for any vector.
+//   more). 4096 bytes are enough unless a raw address is longer than 16 bytes. To size
+//   a buffer for any vector, pass NULL and 0 first.
 //
 // Returns AFTERIMAGE_OK, AFTERIMAGE_NULL_ARGUMENT, AFTERIMAGE_INVALID_ARGUMENT (a
 // field out of range) or AFTERIMAGE_BUFFER_TOO_SMALL (nothing written to buffer).

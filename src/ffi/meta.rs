@@ -34,8 +34,8 @@ unsafe fn copy_row(
 /// - `buffer`, `buffer_length`: caller memory; receives the row, its newline and a NUL.
 /// - `written`: may be NULL; when not, receives the row's length in bytes without the
 ///   NUL, on success and on AFTERIMAGE_BUFFER_TOO_SMALL (the buffer then needs one byte
-///   more). 4096 bytes hold any row whose addresses are not raw addresses longer than
-///   16 bytes; pass NULL and 0 first to size a buffer for any vector.
+///   more). 4096 bytes are enough unless a raw address is longer than 16 bytes. To size
+///   a buffer for any vector, pass NULL and 0 first.
 ///
 /// Returns AFTERIMAGE_OK, AFTERIMAGE_NULL_ARGUMENT, AFTERIMAGE_INVALID_ARGUMENT (a
 /// field out of range) or AFTERIMAGE_BUFFER_TOO_SMALL (nothing written to buffer).
@@ -119,7 +119,7 @@ mod tests {
     }
 
     #[test]
-    fn features_are_python_repr_with_a_newline() {
+    fn features_use_python_repr() {
         let values = [0.0, 1.0, 0.1, 1e-5, -2.5e16, f64::NAN];
         let (status, written, buffer) = features_text(&values, 256);
         assert_eq!(status, AFTERIMAGE_OK);
@@ -129,7 +129,7 @@ mod tests {
     }
 
     #[test]
-    fn longest_values_fit_the_documented_size() {
+    fn longest_values_fit_documented_size() {
         let values = [-1.2345678901234567e-300; 10];
         let (status, written, _) = features_text(&values, values.len() * FEATURE_TEXT_MAX + 1);
         assert_eq!(status, AFTERIMAGE_OK);
@@ -137,7 +137,7 @@ mod tests {
     }
 
     #[test]
-    fn small_buffer_reports_the_length_and_stays_untouched() {
+    fn small_buffer_reports_needed_length() {
         let (status, written, buffer) = features_text(&[1.5, 2.5], 8);
         assert_eq!(status, AFTERIMAGE_BUFFER_TOO_SMALL);
         assert_eq!(written, "1.5,2.5\n".len());
@@ -145,7 +145,7 @@ mod tests {
     }
 
     #[test]
-    fn null_arguments_are_refused() {
+    fn null_arguments_are_rejected() {
         let mut buffer = [0 as std::ffi::c_char; 16];
         // SAFETY: NULL pointers with nonzero lengths are what is being tested.
         unsafe {
@@ -161,7 +161,7 @@ mod tests {
     }
 
     #[test]
-    fn meta_row_matches_the_writer() {
+    fn meta_row_matches_writer() {
         // Ethernet, IPv4, UDP 1234 -> 53.
         let mut frame = vec![0u8; 14 + 20 + 8];
         frame[..6].copy_from_slice(&[0x00, 0x11, 0x22, 0x33, 0x44, 0x55]);
