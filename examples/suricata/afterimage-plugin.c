@@ -54,7 +54,7 @@ typedef struct Settings_ {
     bool per_thread;
     char *state_file; /* saved at shutdown when set */
     bool resume;      /* load state_file at start when it exists */
-    char *error;      /* set when the section is invalid; every worker then fails to start */
+    char *error;      /* the first invalid setting found, which stops Suricata at startup */
 } Settings;
 
 /* One engine with its output files. Shared by all workers or owned by one. */
@@ -167,7 +167,6 @@ static void SetError(const char *format, ...)
         settings.error = NULL;
     }
     va_end(args);
-    SCLogError("%s", settings.error ? settings.error : "invalid settings");
 }
 
 static bool ParseUnsigned(const char *key, const char *text, uint64_t *value)
@@ -582,11 +581,6 @@ static void ThreadDataFree(ThreadData *td)
 static TmEcode ThreadInit(ThreadVars *tv, const void *initdata, void **thread_data)
 {
     *thread_data = NULL;
-    if (settings.error != NULL) {
-        SCLogError("worker %s not started: %s; fix the afterimage: section of suricata.yaml", tv->name,
-                settings.error);
-        return TM_ECODE_FAILED;
-    }
     ThreadData *td = calloc(1, sizeof *td);
     if (td == NULL) {
         return TM_ECODE_FAILED;
@@ -615,8 +609,8 @@ static TmEcode ThreadInit(ThreadVars *tv, const void *initdata, void **thread_da
     pthread_mutex_unlock(&plugin_lock);
 
     if (td->sink == NULL) {
-        ThreadDataFree(td);
-        return TM_ECODE_FAILED;
+        /* Suricata would keep running without this logger, so stop it (the cause is logged). */
+        FatalError("worker %s cannot start the afterimage logger", tv->name);
     }
     size_t count = td->sink->feature_count;
     td->row = calloc(count, sizeof(double));
@@ -682,6 +676,9 @@ static TmEcode ThreadDeinit(ThreadVars *tv, void *thread_data)
 static void OnLoggingReady(void *arg)
 {
     ReadSettings();
+    if (settings.error != NULL) {
+        FatalError("%s; fix the afterimage: section of suricata.yaml", settings.error);
+    }
     if (!settings.enabled) {
         SCLogInfo("disabled in suricata.yaml");
         return;

@@ -284,6 +284,19 @@ else
     fail "resume: see $CH$WORK/out/resume.log"
 fi
 
+# Settings errors stop Suricata at startup instead of leaving it running without the logger.
+for setting in afterimage.format=parquet afterimage.decay-factors=0 afterimage.filename=/nonexistent/features.csv; do
+    name=invalid-${setting#afterimage.}
+    name=${name%%=*}
+    run_suricata "$name" arp-scan-nmap.pcap single "$setting"
+    status=$?
+    if [ "$status" != 0 ] && [ "$status" != 124 ] && grep -q '^E: afterimage' "$CH$WORK/out/$name/console.log"; then
+        pass "$name: --set $setting stops Suricata (status $status): $(grep -m1 '^E: afterimage' "$CH$WORK/out/$name/console.log")"
+    else
+        fail "$name: --set $setting gave status $status and no afterimage error"
+    fi
+done
+
 # --- 6. every capture, autofp runmode, one engine per worker thread -----------------------
 # Suricata's packet count must equal the plugin's rows plus the packets it skipped.
 for path in "$CAPTURES"/*; do
