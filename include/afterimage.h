@@ -26,6 +26,9 @@
 // bytes: four addresses of up to 255 bytes.
 #define AFTERIMAGE_RAW_STORAGE_MAX (4 * 255)
 
+// The reference reads at most this many bytes of each captured frame.
+#define MAX_FRAME_LEN 65535
+
 // Result of every call that can fail. Values are stable: new codes get new numbers,
 // and retired numbers are never reused. Codes are grouped by hundreds: 0–99 success
 // (including a skipped packet, which is not a failure), 100–199 caller mistakes,
@@ -351,6 +354,53 @@ enum afterimage_status afterimage_feature_name(const struct afterimage *handle,
 // `handle` must be NULL or live; `stats_out` must be NULL or writable.
 enum afterimage_status afterimage_stats(const struct afterimage *handle,
                                         struct afterimage_database_stats *stats_out);
+
+// Formats a traffic vector as the row `afterimage extract` writes for it in the meta
+// table (NAME_meta.csv): ip_type, src_mac, dst_mac, src_ip, src_protocol, dst_ip,
+// dst_protocol, time_stamp, packet_size, ending with a newline.
+//
+// - `vector`: borrowed for the call, checked as afterimage_update_vector checks it.
+// - `buffer`, `buffer_length`: caller memory; receives the row, its newline and a NUL.
+// - `written`: may be NULL; when not, receives the row's length in bytes without the
+//   NUL, on success and on AFTERIMAGE_BUFFER_TOO_SMALL (the buffer then needs one byte
+//   more). 4096 bytes are enough unless a raw address is longer than 16 bytes. To size
+//   a buffer for any vector, pass NULL and 0 first.
+//
+// Returns AFTERIMAGE_OK, AFTERIMAGE_NULL_ARGUMENT, AFTERIMAGE_INVALID_ARGUMENT (a
+// field out of range) or AFTERIMAGE_BUFFER_TOO_SMALL (nothing written to buffer).
+// Takes no lock.
+//
+// # Safety
+// `vector` must be NULL or valid, with its raw pointers valid; `buffer` must be NULL
+// or point to `buffer_length` writable bytes; `written` must be NULL or writable.
+enum afterimage_status afterimage_format_meta_row(const struct afterimage_vector *vector,
+                                                  char *buffer,
+                                                  size_t buffer_length,
+                                                  size_t *written);
+
+// Formats feature values as a row of the CSV feature table `afterimage extract`
+// writes: each value as Python's repr() (the shortest text that reads back to the
+// same float64), separated by commas, ending with a newline.
+//
+// - `features`, `count`: the values, borrowed for the call; NULL is accepted with
+//   count 0 (the row is then only the newline).
+// - `buffer`, `buffer_length`: caller memory; receives the row, its newline and a NUL.
+//   count × 25 + 1 bytes always suffice.
+// - `written`: may be NULL; when not, receives the row's length in bytes without the
+//   NUL, on success and on AFTERIMAGE_BUFFER_TOO_SMALL.
+//
+// Returns AFTERIMAGE_OK, AFTERIMAGE_NULL_ARGUMENT, AFTERIMAGE_INVALID_ARGUMENT (a
+// count beyond the address space) or AFTERIMAGE_BUFFER_TOO_SMALL (nothing written to
+// buffer). Takes no lock.
+//
+// # Safety
+// `features` must be NULL or point to `count` readable doubles; `buffer` must be NULL
+// or point to `buffer_length` writable bytes; `written` must be NULL or writable.
+enum afterimage_status afterimage_format_features(const double *features,
+                                                  size_t count,
+                                                  char *buffer,
+                                                  size_t buffer_length,
+                                                  size_t *written);
 
 // Saves the handle's state to the file at `path` (NUL-terminated UTF-8), atomically:
 // a temporary file in the same folder is written, flushed to disk and renamed over

@@ -11,6 +11,7 @@
 //! - a panic never crosses the boundary: it becomes `AFTERIMAGE_PANIC`.
 
 pub mod handle;
+mod meta;
 pub mod state;
 pub mod status;
 pub mod vector;
