@@ -26,9 +26,6 @@
 // bytes: four addresses of up to 255 bytes.
 #define AFTERIMAGE_RAW_STORAGE_MAX (4 * 255)
 
-// The reference reads at most this many bytes of each captured frame.
-#define MAX_FRAME_LEN 65535
-
 // Result of every call that can fail. Values are stable: new codes get new numbers,
 // and retired numbers are never reused. Codes are grouped by hundreds: 0–99 success
 // (including a skipped packet, which is not a failure), 100–199 caller mistakes,
