@@ -11,6 +11,7 @@
 //! After every `cleaning_interval`-th update, records whose weights have all decayed
 //! below 1e-3 are removed with their links.
 
+pub mod chunked;
 pub mod keys;
 pub mod stats;
 pub mod store;

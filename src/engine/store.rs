@@ -1,9 +1,10 @@
 //! The record store: 1D statistics by key, 2D links between them, and the indexes
 //! that make cleaning and eviction cost what they remove rather than the store's size.
 //!
-//! Records and links live in slot arrays with free lists; their numbers (`f64` sums)
-//! live in flat arrays with a fixed stride. Each record lists its links so that
-//! removing a record removes its links in time proportional to their number.
+//! Records and links live in chunked slot arrays with free lists; their numbers
+//! (`f64` sums) live in chunked rows. Each record heads a doubly linked list of its
+//! links (threaded through the links themselves), so removing a record removes its
+//! links in time proportional to their number without any per-record allocation.
 //! An expiry index files every record under a conservative estimate of the time at
 //! which all of its weights fall below the threshold, so a cleaning round only looks
 //! at records filed at or before its timestamp and then applies the reference's exact
@@ -15,6 +16,7 @@ use std::hash::BuildHasher;
 use foldhash::fast::RandomState;
 use hashbrown::HashTable;
 
+use super::chunked::{Chunked, Rows};
 use super::keys::Key;
 use super::stats::{self, Sample, Stat1d, WEIGHT_THRESHOLD};
 
@@ -29,8 +31,8 @@ const BUCKETS_PER_SECOND: f64 = 16.0;
 pub struct Record {
     pub key: Key,
     pub last_timestamp: f64,
-    /// Links this record is an end of.
-    links: Vec<u32>,
+    /// First link of this record's link list.
+    first_link: u32,
     expiry_bucket: i64,
     expiry_position: u32,
     /// Neighbours in the recency list (most recently updated first).
@@ -46,8 +48,10 @@ pub struct Record {
 pub struct Link {
     pub first: u32,
     pub second: u32,
-    first_position: u32,
-    second_position: u32,
+    /// Neighbours in the link lists of `first` (index 0) and `second` (index 1). A
+    /// self-loop (`first == second`) is in its record's list once, through index 0.
+    next: [u32; 2],
+    previous: [u32; 2],
     pub last_timestamp: f64,
     pub live: bool,
 }
@@ -73,11 +77,11 @@ pub struct Database {
     /// kept in the record, so each key is stored once.
     index: HashTable<u32>,
     hasher: RandomState,
-    records: Vec<Record>,
-    values: Vec<f64>,
+    records: Chunked<Record>,
+    values: Rows,
     free_records: Vec<u32>,
-    links: Vec<Link>,
-    link_values: Vec<f64>,
+    links: Chunked<Link>,
+    link_values: Rows,
     free_links: Vec<u32>,
     link_index: HashMap<(u32, u32), u32, RandomState>,
     expiry: HashMap<i64, Vec<u32>, RandomState>,
@@ -137,11 +141,11 @@ impl Database {
             negated_decay: decay.iter().map(|factor| -factor).collect(),
             index: HashTable::new(),
             hasher: RandomState::default(),
-            records: Vec::new(),
-            values: Vec::new(),
+            records: Chunked::default(),
+            values: Rows::new(3 * decay.len()),
             free_records: Vec::new(),
-            links: Vec::new(),
-            link_values: Vec::new(),
+            links: Chunked::default(),
+            link_values: Rows::new(decay.len()),
             free_links: Vec::new(),
             link_index: HashMap::default(),
             expiry: HashMap::default(),
@@ -196,8 +200,7 @@ impl Database {
     /// The sums of a record: `[w; D]`, `[s; D]`, `[q; D]`.
     #[inline]
     pub fn values(&self, slot: u32) -> &[f64] {
-        let stride = 3 * self.windows;
-        &self.values[slot as usize * stride..(slot as usize + 1) * stride]
+        self.values.row(slot as usize)
     }
 
     pub fn link(&self, slot: u32) -> &Link {
@@ -205,7 +208,7 @@ impl Database {
     }
 
     pub fn link_residuals(&self, slot: u32) -> &[f64] {
-        &self.link_values[slot as usize * self.windows..(slot as usize + 1) * self.windows]
+        self.link_values.row(slot as usize)
     }
 
     /// Returns the slot of the link between two records, in either order.
@@ -241,11 +244,10 @@ impl Database {
     }
 
     fn add_sample(&mut self, slot: u32, timestamp: f64, sample: Option<Sample>) {
-        let stride = 3 * self.windows;
         let last = self.records[slot as usize].last_timestamp;
         let sample = sample.unwrap_or_else(|| Sample::jitter(timestamp - last));
         let elapsed = timestamp - last;
-        let values = &mut self.values[slot as usize * stride..(slot as usize + 1) * stride];
+        let values = self.values.row_mut(slot as usize);
         // The reference skips decay when time goes backwards; with no elapsed time the
         // multipliers are exactly 1, so skipping them changes no bits.
         if elapsed > 0.0 {
@@ -262,11 +264,10 @@ impl Database {
     }
 
     fn create(&mut self, key: Key, timestamp: f64, sample: Sample) -> u32 {
-        let stride = 3 * self.windows;
         let record = Record {
-            key: key.clone(),
+            key,
             last_timestamp: timestamp,
-            links: Vec::new(),
+            first_link: NONE,
             expiry_bucket: 0,
             expiry_position: NONE,
             newer: NONE,
@@ -280,12 +281,11 @@ impl Database {
                 slot
             }
             None => {
-                self.records.push(record);
-                self.values.resize(self.values.len() + stride, 0.0);
-                (self.records.len() - 1) as u32
+                self.values.push_zeros();
+                self.records.push(record) as u32
             }
         };
-        Stat1d::init(&mut self.values[slot as usize * stride..(slot as usize + 1) * stride], sample);
+        Stat1d::init(self.values.row_mut(slot as usize), sample);
         self.index_insert(slot);
         self.live_records += 1;
         self.touch(slot);
@@ -403,54 +403,78 @@ impl Database {
         if let Some(&slot) = self.link_index.get(&key) {
             return slot;
         }
-        let first_position = self.records[first as usize].links.len() as u32;
-        self.records[first as usize].links.push(0);
-        let second_position = if first == second {
-            NONE
-        } else {
-            self.records[second as usize].links.push(0);
-            (self.records[second as usize].links.len() - 1) as u32
-        };
-        let link = Link { first, second, first_position, second_position, last_timestamp: timestamp, live: true };
+        let link = Link { first, second, next: [NONE; 2], previous: [NONE; 2], last_timestamp: timestamp, live: true };
         let slot = match self.free_links.pop() {
             Some(slot) => {
                 self.links[slot as usize] = link;
-                self.link_values[slot as usize * self.windows..(slot as usize + 1) * self.windows].fill(0.0);
+                self.link_values.row_mut(slot as usize).fill(0.0);
                 slot
             }
             None => {
-                self.links.push(link);
-                self.link_values.resize(self.link_values.len() + self.windows, 0.0);
-                (self.links.len() - 1) as u32
+                self.link_values.push_zeros();
+                self.links.push(link) as u32
             }
         };
-        self.records[first as usize].links[first_position as usize] = slot;
-        if second_position != NONE {
-            self.records[second as usize].links[second_position as usize] = slot;
+        self.attach_link(slot, 0, first);
+        if first != second {
+            self.attach_link(slot, 1, second);
         }
         self.link_index.insert(key, slot);
         self.live_links += 1;
         slot
     }
 
+    /// Which end of `link` the record `record` is: 0 for `first` (and for self-loops),
+    /// 1 for `second`.
+    #[inline]
+    fn end_of(&self, link: u32, record: u32) -> usize {
+        usize::from(self.links[link as usize].first != record)
+    }
+
+    /// Puts end `end` of `link` at the head of `record`'s link list.
+    fn attach_link(&mut self, link: u32, end: usize, record: u32) {
+        let head = self.records[record as usize].first_link;
+        self.links[link as usize].next[end] = head;
+        self.links[link as usize].previous[end] = NONE;
+        if head != NONE {
+            let head_end = self.end_of(head, record);
+            self.links[head as usize].previous[head_end] = link;
+        }
+        self.records[record as usize].first_link = link;
+    }
+
+    /// Takes end `end` of `link` out of `record`'s link list.
+    fn detach_link(&mut self, link: u32, end: usize, record: u32) {
+        let (previous, next) = {
+            let link = &self.links[link as usize];
+            (link.previous[end], link.next[end])
+        };
+        if previous == NONE {
+            self.records[record as usize].first_link = next;
+        } else {
+            let previous_end = self.end_of(previous, record);
+            self.links[previous as usize].next[previous_end] = next;
+        }
+        if next != NONE {
+            let next_end = self.end_of(next, record);
+            self.links[next as usize].previous[next_end] = previous;
+        }
+    }
+
     /// Decays a link's residuals to `timestamp` and adds the residual product of
     /// `value` against the current means of its two records.
     #[inline]
     pub fn update_link(&mut self, slot: u32, timestamp: f64, value: f64) {
-        let windows = self.windows;
         let link = self.links[slot as usize];
         let elapsed = timestamp - link.last_timestamp;
-        let residuals = &mut self.link_values[slot as usize * windows..(slot as usize + 1) * windows];
+        let residuals = self.link_values.row_mut(slot as usize);
         if elapsed > 0.0 {
             let multipliers = self.multiplier_cache.get(&self.negated_decay, elapsed);
             for (residual, &multiplier) in residuals.iter_mut().zip(multipliers) {
                 *residual *= multiplier;
             }
         }
-        let stride = 3 * windows;
-        let first = &self.values[link.first as usize * stride..(link.first as usize + 1) * stride];
-        let second = &self.values[link.second as usize * stride..(link.second as usize + 1) * stride];
-        stats::add_residual(residuals, value, first, second);
+        stats::add_residual(residuals, value, self.values.row(link.first as usize), self.values.row(link.second as usize));
         self.links[slot as usize].last_timestamp = timestamp;
     }
 
@@ -502,19 +526,22 @@ impl Database {
 
     /// Removes a record and every link it is an end of.
     pub fn remove(&mut self, slot: u32) {
-        let links = std::mem::take(&mut self.records[slot as usize].links);
-        for link_slot in links {
+        let mut link_slot = self.records[slot as usize].first_link;
+        while link_slot != NONE {
             let link = self.links[link_slot as usize];
+            let end = self.end_of(link_slot, slot);
+            let next = link.next[end];
             if link.first != link.second {
-                let (other, position) =
-                    if link.first == slot { (link.second, link.second_position) } else { (link.first, link.first_position) };
-                self.detach_link(other, position);
+                let other = if end == 0 { link.second } else { link.first };
+                self.detach_link(link_slot, 1 - end, other);
             }
             self.links[link_slot as usize].live = false;
             self.link_index.remove(&link_key(link.first, link.second));
             self.free_links.push(link_slot);
             self.live_links -= 1;
+            link_slot = next;
         }
+        self.records[slot as usize].first_link = NONE;
         self.unfile_expiry(slot);
         self.unlink_recency(slot);
         self.index_remove(slot);
@@ -523,21 +550,6 @@ impl Database {
         record.key = Key::from_bytes(&[]);
         self.free_records.push(slot);
         self.live_records -= 1;
-    }
-
-    /// Removes entry `position` from a record's link list, keeping the moved link's
-    /// position up to date.
-    fn detach_link(&mut self, record: u32, position: u32) {
-        let links = &mut self.records[record as usize].links;
-        links.swap_remove(position as usize);
-        if let Some(&moved) = links.get(position as usize) {
-            let moved_link = &mut self.links[moved as usize];
-            if moved_link.first == record {
-                moved_link.first_position = position;
-            } else {
-                moved_link.second_position = position;
-            }
-        }
     }
 
     /// The least recently updated live record that `keep` does not reject.
@@ -567,21 +579,19 @@ impl Database {
     /// its recency order relative to other copies through `sequence`. Returns its slot.
     pub fn copy_record_from(&mut self, other: &Database, other_slot: u32) -> u32 {
         let source = other.record(other_slot);
-        let stride = 3 * self.windows;
-        let slot = self.records.len() as u32;
-        self.records.push(Record {
+        self.values.push_zeros();
+        let slot = self.records.push(Record {
             key: source.key.clone(),
             last_timestamp: source.last_timestamp,
-            links: Vec::new(),
+            first_link: NONE,
             expiry_bucket: 0,
             expiry_position: NONE,
             newer: NONE,
             older: NONE,
             sequence: source.sequence,
             live: true,
-        });
-        self.values.resize(self.values.len() + stride, 0.0);
-        self.values[slot as usize * stride..(slot as usize + 1) * stride].copy_from_slice(other.values(other_slot));
+        }) as u32;
+        self.values.row_mut(slot as usize).copy_from_slice(other.values(other_slot));
         self.index_insert(slot);
         self.live_records += 1;
         self.refile_expiry(slot);
@@ -592,9 +602,7 @@ impl Database {
     pub fn copy_link_from(&mut self, other: &Database, other_slot: u32, first: u32, second: u32) {
         let source = *other.link(other_slot);
         let slot = self.link_between(first, second, source.last_timestamp);
-        let windows = self.windows;
-        self.link_values[slot as usize * windows..(slot as usize + 1) * windows]
-            .copy_from_slice(other.link_residuals(other_slot));
+        self.link_values.row_mut(slot as usize).copy_from_slice(other.link_residuals(other_slot));
     }
 
     /// Rebuilds the recency list of copied records in `sequence` order.
@@ -625,9 +633,8 @@ impl Database {
 
     /// Restores a record read from a state file.
     pub fn restore_record(&mut self, key: Key, last_timestamp: f64, sequence: u64, values: &[f64]) -> u32 {
-        let stride = 3 * self.windows;
         let slot = self.create(key, last_timestamp, Sample { value: 0.0, square: 0.0 });
-        self.values[slot as usize * stride..(slot as usize + 1) * stride].copy_from_slice(values);
+        self.values.row_mut(slot as usize).copy_from_slice(values);
         self.records[slot as usize].sequence = sequence;
         self.refile_expiry(slot);
         slot
@@ -636,8 +643,7 @@ impl Database {
     /// Restores a link read from a state file.
     pub fn restore_link(&mut self, first: u32, second: u32, last_timestamp: f64, residuals: &[f64]) {
         let slot = self.link_between(first, second, last_timestamp);
-        let windows = self.windows;
-        self.link_values[slot as usize * windows..(slot as usize + 1) * windows].copy_from_slice(residuals);
+        self.link_values.row_mut(slot as usize).copy_from_slice(residuals);
     }
 
     /// Counts and an estimate of the bytes held, from the capacities of the arrays and
@@ -653,18 +659,16 @@ impl Database {
                 Key::Inline { .. } => 0,
             })
             .sum();
-        let link_lists: usize = self.records.iter().map(|record| record.links.capacity() * size_of::<u32>()).sum();
         let expiry: usize = self.expiry.values().map(|entries| entries.capacity() * size_of::<u32>()).sum::<usize>()
             + self.expiry.capacity() * (size_of::<(i64, Vec<u32>)>() + 1);
         let bytes = self.records.capacity() * size_of::<Record>()
-            + self.values.capacity() * size_of::<f64>()
+            + self.values.capacity() * 3 * self.windows * size_of::<f64>()
             + self.index.capacity() * (size_of::<u32>() + 1)
             + self.links.capacity() * size_of::<Link>()
-            + self.link_values.capacity() * size_of::<f64>()
+            + self.link_values.capacity() * self.windows * size_of::<f64>()
             + self.link_index.capacity() * (size_of::<((u32, u32), u32)>() + 1)
             + (self.free_records.capacity() + self.free_links.capacity()) * size_of::<u32>()
             + heap_keys
-            + link_lists
             + expiry;
         StoreStats { records: self.live_records as u64, links: self.live_links as u64, bytes: bytes as u64 }
     }
