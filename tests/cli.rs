@@ -134,6 +134,60 @@ fn fixed7_and_npy_formats_hold_same_values() {
 fn invalid_decay_factor_is_reported() {
     let extracted = extract(&capture("arp-scan-nmap.pcap"), &["--decay", "5,-1"]);
     assert_eq!(extracted.output.status.code(), Some(2));
-    assert!(stderr(&extracted).contains("decay factor -1 is invalid"), "{}", stderr(&extracted));
+    assert!(stderr(&extracted).contains("decay factor '-1' is invalid"), "{}", stderr(&extracted));
     assert!(extracted.features.is_none());
+}
+
+#[test]
+fn output_over_input_is_rejected() {
+    let folder = tempfile::tempdir().unwrap();
+    let copy = folder.path().join("capture.pcap");
+    std::fs::copy(capture("arp-scan-nmap.pcap"), &copy).unwrap();
+    let original = std::fs::read(&copy).unwrap();
+    for output in ["capture.pcap", "capture"] {
+        // "-o capture" puts the meta table at capture_meta.csv, but "-o capture.pcap"
+        // would overwrite the capture itself.
+        let target = folder.path().join(output);
+        let result = afterimage(&[
+            "extract".as_ref(),
+            copy.as_os_str(),
+            "-o".as_ref(),
+            target.as_os_str(),
+            "--quiet".as_ref(),
+        ]);
+        if output == "capture.pcap" {
+            assert_eq!(result.status.code(), Some(2));
+            assert!(String::from_utf8_lossy(&result.stderr).contains("is the input file itself"));
+        } else {
+            assert!(result.status.success());
+        }
+        assert_eq!(std::fs::read(&copy).unwrap(), original, "the capture is unchanged");
+    }
+}
+
+#[test]
+fn engine_option_checks() {
+    let cases: [(&[&str], &str); 5] = [
+        (&["--decay", "5,,3"], "has an empty entry"),
+        (&["--decay", "5,5"], "is given twice"),
+        (&["--decay", "1e400"], "decay factor '1e400' is invalid"),
+        (&["--limit", "5"], "record limit 5 is too small"),
+        (&["--limit-policy", "evict"], "--limit"),
+    ];
+    for (options, expected) in cases {
+        let extracted = extract(&capture("arp-scan-nmap.pcap"), options);
+        let message = stderr(&extracted);
+        assert_eq!(extracted.output.status.code(), Some(2), "{options:?}: {message}");
+        assert!(message.contains(expected), "{options:?}: {message}");
+        assert!(extracted.features.is_none(), "{options:?}: no output");
+    }
+}
+
+#[test]
+fn missing_state_folder_fails_before_processing() {
+    let extracted = extract(&capture("arp-scan-nmap.pcap"), &["--state-out", "/nonexistent-folder/state.bin"]);
+    let message = stderr(&extracted);
+    assert_eq!(extracted.output.status.code(), Some(2), "{message}");
+    assert!(message.contains("does not exist"), "{message}");
+    assert!(extracted.features.is_none(), "no output is created");
 }

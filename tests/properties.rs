@@ -186,10 +186,10 @@ fn protocol() -> impl Strategy<Value = Protocol> {
 /// records expire.
 fn step() -> impl Strategy<Value = f64> {
     prop_oneof![
-        6 => (0.0f64..0.5),
+        6 => 0.0f64..0.5,
         1 => Just(0.0),
-        1 => (-2.0f64..0.0),
-        1 => (5.0f64..2000.0),
+        1 => -2.0f64..0.0,
+        1 => 5.0f64..2000.0,
     ]
 }
 
@@ -265,7 +265,7 @@ proptest! {
     }
 
     #[test]
-    fn rejected_vector_leaves_state_unchanged(vectors in vectors(200), limit in 1u64..20) {
+    fn rejected_vector_leaves_state_unchanged(vectors in vectors(200), limit in 6u64..20) {
         let limited = Config { record_limit: Some(limit), ..config(13) };
         let mut engine = Engine::new(limited).unwrap();
         let mut shadow = engine.clone();

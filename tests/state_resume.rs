@@ -158,6 +158,15 @@ fn cli_state_with_other_decay_factors_is_rejected() {
     let mismatched = extract(&capture("raw-ip-dlt101.pcap"), &["--state-in", state_arg, "--decay", "1,0.1"]);
     let message = String::from_utf8_lossy(&mismatched.output.stderr);
     assert_eq!(mismatched.output.status.code(), Some(2));
-    assert!(message.contains("decay factors"), "{message}");
+    assert!(message.contains("--decay 1,0.1 differs from the state's setting 5,3,1,0.1,0.01"), "{message}");
     assert!(mismatched.features.is_none(), "no output is created");
+
+    // Options left out are taken from the state, even when it was saved with others.
+    let custom = folder.path().join("custom.bin");
+    let custom_arg = custom.to_str().unwrap();
+    let saved = extract(&capture("raw-ip-dlt101.pcap"), &["--state-out", custom_arg, "--decay", "2,0.5", "--limit", "500"]);
+    assert!(saved.output.status.success());
+    let continued = extract(&capture("raw-ip-dlt101.pcap"), &["--state-in", custom_arg]);
+    assert!(continued.output.status.success(), "{}", String::from_utf8_lossy(&continued.output.stderr));
+    assert!(continued.features.unwrap().starts_with("Src-MAC-IP_2_weight,Src-MAC-IP_0.5_weight,"));
 }

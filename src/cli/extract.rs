@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::{meta_path_for, EngineArgs, FormatArg};
+use super::{check_not_input, meta_path_for, EngineArgs, ExplicitOptions, FormatArg};
 use crate::capture::CaptureReader;
 use crate::engine::{Engine, UpdateError};
 use crate::output::{FeatureWriter, MetaWriter};
@@ -76,28 +76,38 @@ impl Counts {
         let reasons: Vec<String> = self.skipped.iter().map(|(reason, count)| format!("{reason} {count}")).collect();
         let reasons = if reasons.is_empty() { String::new() } else { format!(" ({})", reasons.join(", ")) };
         format!(
-            "read {} packets, skipped {}{}, wrote {} rows in {:.2} s ({:.0} packets/s)",
-            self.read,
+            "read {}, skipped {}{}, wrote {} in {:.2} s ({:.0} packets/s)",
+            plural(self.read, "packet"),
             self.skipped_total(),
             reasons,
-            self.written,
+            plural(self.written, "row"),
             seconds,
             rate
         )
     }
 }
 
-pub fn run(args: &ExtractArgs) -> Result<ExitCode, String> {
+pub fn run(args: &ExtractArgs, explicit: ExplicitOptions) -> Result<ExitCode, String> {
     let config = args.engine.config();
     let mut engine = match &args.state_in {
         None => Engine::new(config).map_err(|error| error.to_string())?,
         Some(path) => {
-            config.validate().map_err(|error| error.to_string())?;
-            state::load_from_path(path, Some(&config)).map_err(|error| {
-                format!("{}: {error}; pass the engine options the state was saved with", path.display())
-            })?
+            let engine = state::load_from_path(path, None).map_err(|error| format!("{}: {error}", path.display()))?;
+            args.engine.check_against_state(engine.config(), explicit)?;
+            engine
         }
     };
+    // A state that cannot be saved at the end would lose the whole run's work.
+    if let Some(path) = &args.state_out {
+        let folder = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        if !folder.is_dir() {
+            return Err(format!("cannot save the state to {}: the folder {} does not exist", path.display(), folder.display()));
+        }
+        check_not_input(&args.capture, path, "state")?;
+    }
     let names = engine.config().feature_names();
     let rebase_to = if args.rebase_time { engine.last_timestamp() } else { None };
     let mut time_shift: Option<f64> = None;
@@ -110,6 +120,8 @@ pub fn run(args: &ExtractArgs) -> Result<ExitCode, String> {
 
     let features_path = args.output.clone().unwrap_or_else(|| args.capture.with_extension(args.format.extension()));
     let meta_path = meta_path_for(&features_path);
+    check_not_input(&args.capture, &features_path, "feature table")?;
+    check_not_input(&args.capture, &meta_path, "meta table")?;
     let create_error = |path: &Path, error: std::io::Error| format!("cannot create {}: {error}", path.display());
     let mut features = FeatureWriter::create(&features_path, args.format.feature_format(), &names)
         .map_err(|error| create_error(&features_path, error))?;
@@ -180,12 +192,16 @@ pub fn run(args: &ExtractArgs) -> Result<ExitCode, String> {
         None => Ok(ExitCode::SUCCESS),
         Some(error) => {
             eprintln!(
-                "afterimage: error: {capture_name}: {error}; the {} packets before it were written",
-                counts.read
+                "afterimage: error: {capture_name}: {error}; the {} before it were processed",
+                plural(counts.read, "packet")
             );
             Ok(ExitCode::from(1))
         }
     }
+}
+
+fn plural(count: u64, noun: &str) -> String {
+    if count == 1 { format!("1 {noun}") } else { format!("{count} {noun}s") }
 }
 
 /// A progress bar over the capture's bytes, drawn only on a terminal.

@@ -8,7 +8,8 @@ mod state_info;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::parser::ValueSource;
+use clap::{ArgMatches, Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::engine::{Config, LimitPolicy, DEFAULT_CLEANING_INTERVAL};
 use crate::output::FeatureFormat;
@@ -53,7 +54,7 @@ struct EngineArgs {
 
     /// What to do with a packet that needs more records than --limit allows:
     /// reject it (it is counted as skipped) or evict the least recently updated records.
-    #[arg(long, value_enum, default_value_t = PolicyArg::Reject)]
+    #[arg(long, value_enum, default_value_t = PolicyArg::Reject, requires = "limit")]
     limit_policy: PolicyArg,
 
     /// Number of updates between two cleaning rounds.
@@ -65,9 +66,18 @@ struct EngineArgs {
 struct DecayFactors(Vec<f64>);
 
 fn parse_decay_factors(text: &str) -> Result<DecayFactors, String> {
-    let mut factors = Vec::new();
-    for part in text.split(',').map(str::trim).filter(|part| !part.is_empty()) {
+    let mut factors: Vec<f64> = Vec::new();
+    for part in text.split(',').map(str::trim) {
+        if part.is_empty() {
+            return Err(format!("'{text}' has an empty entry; give comma-separated numbers such as 5,3,1,0.1,0.01"));
+        }
         let value: f64 = part.parse().map_err(|_| format!("decay factor '{part}' is not a number"))?;
+        if !value.is_finite() || value <= 0.0 {
+            return Err(format!("decay factor '{part}' is invalid: each must be a finite number greater than 0"));
+        }
+        if factors.iter().any(|factor| factor.to_bits() == value.to_bits()) {
+            return Err(format!("decay factor '{part}' is given twice; each window needs its own factor"));
+        }
         factors.push(value);
     }
     Ok(DecayFactors(factors))
@@ -79,7 +89,61 @@ enum PolicyArg {
     Evict,
 }
 
+/// The engine options given on the command line rather than taken from defaults.
+#[derive(Clone, Copy, Debug, Default)]
+struct ExplicitOptions {
+    decay: bool,
+    limit: bool,
+    limit_policy: bool,
+    cleaning_interval: bool,
+}
+
+impl ExplicitOptions {
+    fn from_matches(matches: Option<&ArgMatches>) -> ExplicitOptions {
+        let given = |id: &str| {
+            matches.is_some_and(|matches| matches.value_source(id) == Some(ValueSource::CommandLine))
+        };
+        ExplicitOptions {
+            decay: given("decay"),
+            limit: given("limit"),
+            limit_policy: given("limit_policy"),
+            cleaning_interval: given("cleaning_interval"),
+        }
+    }
+}
+
 impl EngineArgs {
+    /// Checks that every engine option given on the command line equals the loaded
+    /// state's setting; options left out are taken from the state.
+    fn check_against_state(&self, state: &Config, explicit: ExplicitOptions) -> Result<(), String> {
+        let wanted = self.config();
+        let decay_list = |factors: &[f64]| factors.iter().map(|&factor| crate::engine::decay_name(factor)).collect::<Vec<_>>().join(",");
+        let same_decay = wanted.decay_factors.len() == state.decay_factors.len()
+            && wanted.decay_factors.iter().zip(&state.decay_factors).all(|(a, b)| a.to_bits() == b.to_bits());
+        let limit_text = |limit: Option<u64>| limit.map_or_else(|| "none".to_string(), |limit| limit.to_string());
+        let policy_text = |policy: LimitPolicy| match policy {
+            LimitPolicy::Reject => "reject",
+            LimitPolicy::Evict => "evict",
+        };
+        let mismatch = if explicit.decay && !same_decay {
+            Some(("--decay", decay_list(&wanted.decay_factors), decay_list(&state.decay_factors)))
+        } else if explicit.limit && wanted.record_limit != state.record_limit {
+            Some(("--limit", limit_text(wanted.record_limit), limit_text(state.record_limit)))
+        } else if explicit.limit_policy && wanted.limit_policy != state.limit_policy {
+            Some(("--limit-policy", policy_text(wanted.limit_policy).to_string(), policy_text(state.limit_policy).to_string()))
+        } else if explicit.cleaning_interval && wanted.cleaning_interval != state.cleaning_interval {
+            Some(("--cleaning-interval", wanted.cleaning_interval.to_string(), state.cleaning_interval.to_string()))
+        } else {
+            None
+        };
+        match mismatch {
+            None => Ok(()),
+            Some((option, given, saved)) => Err(format!(
+                "{option} {given} differs from the state's setting {saved}; leave {option} out to continue with the state's settings"
+            )),
+        }
+    }
+
     fn config(&self) -> Config {
         Config {
             decay_factors: self.decay.0.clone(),
@@ -121,6 +185,25 @@ impl FormatArg {
     }
 }
 
+/// Whether two paths name the same existing file (after resolving links and `..`).
+fn same_file(first: &std::path::Path, second: &std::path::Path) -> bool {
+    match (std::fs::canonicalize(first), std::fs::canonicalize(second)) {
+        (Ok(first), Ok(second)) => first == second,
+        _ => false,
+    }
+}
+
+/// Rejects an output path that would overwrite the input.
+fn check_not_input(input: &std::path::Path, output: &std::path::Path, what: &str) -> Result<(), String> {
+    if same_file(input, output) {
+        return Err(format!(
+            "the {what} path {} is the input file itself; choose another output path with -o",
+            output.display()
+        ));
+    }
+    Ok(())
+}
+
 /// Returns the meta table's path for a feature table's path: `NAME_meta.csv` beside it.
 fn meta_path_for(features: &std::path::Path) -> PathBuf {
     let stem = features.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default();
@@ -129,9 +212,16 @@ fn meta_path_for(features: &std::path::Path) -> PathBuf {
 
 /// Runs the command line; returns the process exit status.
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(error) => error.exit(),
+    };
     let result = match cli.command {
-        Command::Extract(args) => extract::run(&args),
+        Command::Extract(args) => {
+            let explicit = ExplicitOptions::from_matches(matches.subcommand_matches("extract"));
+            extract::run(&args, explicit)
+        }
         Command::Replay(args) => replay::run(&args),
         Command::State(StateCommand::Info(args)) => state_info::run(&args),
     };

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use clap::Args;
 
-use super::{EngineArgs, FormatArg};
+use super::{check_not_input, EngineArgs, FormatArg};
 use crate::engine::Engine;
 use crate::output::{parse_meta_row, FeatureWriter, META_HEADER};
 
@@ -45,6 +45,7 @@ pub fn run(args: &ReplayArgs) -> Result<ExitCode, String> {
     }
 
     let output = args.output.clone().unwrap_or_else(|| default_output(&args.meta, args.format));
+    check_not_input(&args.meta, &output, "feature table")?;
     let mut features = FeatureWriter::create(&output, args.format.feature_format(), &engine.config().feature_names())
         .map_err(|error| format!("cannot create {}: {error}", output.display()))?;
     let mut row = vec![0.0; engine.feature_count()];

@@ -85,7 +85,13 @@ pub enum ConfigError {
     InvalidDecayFactor { value: f64 },
     #[error("cleaning interval 0 is invalid: give a number of updates of at least 1")]
     ZeroCleaningInterval,
+    #[error("record limit {limit} is too small: one packet can need {MIN_RECORD_LIMIT} new records, so give at least {MIN_RECORD_LIMIT}")]
+    RecordLimitTooSmall { limit: u64 },
 }
+
+/// Smallest useful record limit: one vector can need six new records (MAC-IP, jitter,
+/// two channel ends and two socket ends).
+pub const MIN_RECORD_LIMIT: u64 = 6;
 
 impl Config {
     /// Checks the settings.
@@ -101,6 +107,9 @@ impl Config {
         }
         if self.cleaning_interval == 0 {
             return Err(ConfigError::ZeroCleaningInterval);
+        }
+        if let Some(limit) = self.record_limit.filter(|&limit| limit < MIN_RECORD_LIMIT) {
+            return Err(ConfigError::RecordLimitTooSmall { limit });
         }
         Ok(())
     }
