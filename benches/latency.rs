@@ -29,8 +29,10 @@ fn vector(host: u64, timestamp: f64) -> TrafficVector {
 }
 
 /// Fills an engine with `hosts` sources, 1 µs apart; returns it and the next timestamp.
+/// The record limit (2,000,000, never reached) sizes the indexes up front.
 fn filled(hosts: u64) -> (Engine, f64) {
-    let mut engine = Engine::new(Config::default()).unwrap();
+    let config = Config { record_limit: Some(2_000_000), ..Config::default() };
+    let mut engine = Engine::new(config).unwrap();
     let mut out = vec![0.0; engine.feature_count()];
     let mut timestamp = 1_000.0;
     for host in 0..hosts {

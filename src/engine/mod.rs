@@ -89,6 +89,9 @@ pub enum ConfigError {
     RecordLimitTooSmall { limit: u64 },
 }
 
+/// Largest record limit whose indexes are reserved up front.
+const RESERVE_RECORDS_MAX: u64 = 4 << 20;
+
 /// Smallest useful record limit: one vector can need six new records (MAC-IP, jitter,
 /// two channel ends and two socket ends).
 pub const MIN_RECORD_LIMIT: u64 = 6;
@@ -232,7 +235,12 @@ impl Engine {
     /// Creates an engine with no records.
     pub fn new(config: Config) -> Result<Engine, ConfigError> {
         config.validate()?;
-        let database = Database::new(&config.decay_factors);
+        let mut database = Database::new(&config.decay_factors);
+        if let Some(limit) = config.record_limit {
+            // Up to 4 Mi records the indexes are sized once (about 40 MB); past that
+            // they grow as needed, so a huge limit does not reserve gigabytes.
+            database.reserve(limit.min(RESERVE_RECORDS_MAX) as usize);
+        }
         Ok(Engine { config, database, updates: 0, last_timestamp: None, uncopied_records: 0, accounted: HashSet::default() })
     }
 

@@ -160,6 +160,16 @@ impl Database {
         }
     }
 
+    /// Sizes the record and link indexes for `records` records up front, so that no
+    /// update has to wait for an index to grow (a rehash of a million entries takes
+    /// milliseconds).
+    pub fn reserve(&mut self, records: usize) {
+        let records_by_slot = &self.records;
+        let hasher = &self.hasher;
+        self.index.reserve(records, |&slot| hasher.hash_one(&records_by_slot[slot as usize].key));
+        self.link_index.reserve(records);
+    }
+
     pub fn windows(&self) -> usize {
         self.windows
     }
