@@ -2,7 +2,7 @@
 //! and CSV or .npy formatting into memory) on a real 13,472-packet capture.
 
 use afterimage::capture::CaptureReader;
-use afterimage::output::{format_meta_row, write_python_float};
+use afterimage::output::{format_meta_row, push_python_float};
 use afterimage::parse::parse_frame;
 use afterimage::{Config, Engine};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -41,7 +41,7 @@ fn pipeline(c: &mut Criterion) {
         let name = if csv { "extract_csv_modbus_13k" } else { "extract_npy_modbus_13k" };
         group.bench_function(name, |b| {
             let mut text = String::with_capacity(1 << 24);
-            let mut binary = Vec::with_capacity(1 << 24);
+            let mut binary: Vec<u8> = Vec::with_capacity(1 << 24);
             b.iter(|| {
                 text.clear();
                 binary.clear();
@@ -55,10 +55,10 @@ fn pipeline(c: &mut Criterion) {
                     format_meta_row(&mut text, &vector);
                     if csv {
                         for value in &row {
-                            write_python_float(&mut text, *value);
-                            text.push(',');
+                            push_python_float(&mut binary, *value);
+                            binary.push(b',');
                         }
-                        text.push('\n');
+                        binary.push(b'\n');
                     } else {
                         for value in &row {
                             binary.extend_from_slice(&value.to_le_bytes());

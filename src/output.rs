@@ -23,51 +23,83 @@ pub fn python_float(value: f64) -> String {
 
 /// Appends `value` formatted as Python's `repr()` to `out`.
 pub fn write_python_float(out: &mut String, value: f64) {
+    let mut bytes = Vec::with_capacity(32);
+    push_python_float(&mut bytes, value);
+    // Every byte written is ASCII.
+    out.push_str(std::str::from_utf8(&bytes).unwrap_or_default());
+}
+
+/// Appends `value` formatted as Python's `repr()` to a byte buffer.
+pub fn push_python_float(out: &mut Vec<u8>, value: f64) {
     if !value.is_finite() {
-        out.push_str(if value.is_nan() { "nan" } else if value > 0.0 { "inf" } else { "-inf" });
+        out.extend_from_slice(if value.is_nan() { b"nan" } else if value > 0.0 { b"inf" } else { b"-inf" });
         return;
     }
     // Integral values (weights, sizes, zeros) are common: Python prints them as the
-    // integer followed by ".0" below 1e16.
-    if value.fract() == 0.0 && value.abs() < 1e15 {
+    // integer followed by ".0" below 1e16. The cast saturates, so only values that
+    // are whole numbers in range compare equal.
+    let whole = value as i64;
+    if whole as f64 == value && value.abs() < 1e15 {
         if value.is_sign_negative() {
-            out.push('-');
+            out.push(b'-');
         }
-        push_integer(out, value.abs() as u64);
-        out.push_str(".0");
+        push_integer_bytes(out, whole.unsigned_abs());
+        out.extend_from_slice(b".0");
         return;
     }
     // ryu gives the same shortest digits; only the layout differs from Python's. It
     // writes `1e-7` and `1.5e16` where Python writes `1e-07` and `1.5e+16`, and it
     // keeps fixed notation one decade lower (`0.00001` where Python writes `1e-05`).
     let mut buffer = ryu::Buffer::new();
-    let text = buffer.format_finite(value);
-    if let Some(e) = text.bytes().position(|byte| byte == b'e') {
-        out.push_str(&text[..e]);
-        let exponent: i32 = text[e + 1..].parse().unwrap_or(0);
+    let text = buffer.format_finite(value).as_bytes();
+    if let Some(e) = text.iter().position(|&byte| byte == b'e') {
+        out.extend_from_slice(&text[..e]);
+        let exponent: i32 = std::str::from_utf8(&text[e + 1..]).ok().and_then(|digits| digits.parse().ok()).unwrap_or(0);
         push_python_exponent(out, exponent);
         return;
     }
-    let (sign, unsigned) = match text.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", text),
+    let (sign, unsigned): (&[u8], &[u8]) = match text.strip_prefix(b"-") {
+        Some(rest) => (b"-", rest),
+        None => (b"", text),
     };
-    if let Some(digits) = unsigned.strip_prefix("0.0000") {
+    if let Some(digits) = unsigned.strip_prefix(b"0.0000") {
         // 1e-5 <= |value| < 1e-4: Python switches to scientific notation here.
-        out.push_str(sign);
-        out.push_str(&digits[..1]);
+        out.extend_from_slice(sign);
+        out.push(digits[0]);
         if digits.len() > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
+            out.push(b'.');
+            out.extend_from_slice(&digits[1..]);
         }
         push_python_exponent(out, -5);
         return;
     }
-    out.push_str(text);
+    out.extend_from_slice(text);
 }
 
-fn push_python_exponent(out: &mut String, exponent: i32) {
-    let _ = write!(out, "e{}{:02}", if exponent < 0 { '-' } else { '+' }, exponent.abs());
+fn push_python_exponent(out: &mut Vec<u8>, exponent: i32) {
+    out.push(b'e');
+    out.push(if exponent < 0 { b'-' } else { b'+' });
+    let magnitude = exponent.unsigned_abs();
+    if magnitude < 10 {
+        out.push(b'0');
+    }
+    push_integer_bytes(out, u64::from(magnitude));
+}
+
+/// Appends the decimal digits of `value`.
+fn push_integer_bytes(out: &mut Vec<u8>, value: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = value;
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 /// How feature values are written.
@@ -87,8 +119,7 @@ pub struct FeatureWriter {
     file: BufWriter<File>,
     columns: usize,
     rows: u64,
-    line: String,
-    bytes: Vec<u8>,
+    line: Vec<u8>,
 }
 
 /// Bytes reserved for the `.npy` header, which is rewritten with the row count at the end.
@@ -98,8 +129,7 @@ impl FeatureWriter {
     /// Creates the file and writes its header.
     pub fn create(path: &Path, format: FeatureFormat, names: &[String]) -> io::Result<FeatureWriter> {
         let file = BufWriter::with_capacity(1 << 20, File::create(path)?);
-        let mut writer =
-            FeatureWriter { format, file, columns: names.len(), rows: 0, line: String::new(), bytes: Vec::new() };
+        let mut writer = FeatureWriter { format, file, columns: names.len(), rows: 0, line: Vec::new() };
         match format {
             FeatureFormat::Csv | FeatureFormat::CsvFixed7 => {
                 writer.file.write_all(names.join(",").as_bytes())?;
@@ -130,26 +160,26 @@ impl FeatureWriter {
         self.rows += 1;
         match self.format {
             FeatureFormat::Npy => {
-                self.bytes.clear();
+                self.line.clear();
                 for value in values {
-                    self.bytes.extend_from_slice(&value.to_le_bytes());
+                    self.line.extend_from_slice(&value.to_le_bytes());
                 }
-                self.file.write_all(&self.bytes)
+                self.file.write_all(&self.line)
             }
             FeatureFormat::Csv | FeatureFormat::CsvFixed7 => {
                 self.line.clear();
                 for (i, &value) in values.iter().enumerate() {
                     if i > 0 {
-                        self.line.push(',');
+                        self.line.push(b',');
                     }
                     if self.format == FeatureFormat::Csv {
-                        write_python_float(&mut self.line, value);
+                        push_python_float(&mut self.line, value);
                     } else {
                         let _ = write!(self.line, "{value:.7}");
                     }
                 }
-                self.line.push('\n');
-                self.file.write_all(self.line.as_bytes())
+                self.line.push(b'\n');
+                self.file.write_all(&self.line)
             }
         }
     }
