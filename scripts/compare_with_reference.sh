@@ -32,6 +32,8 @@ echo "capture: $capture ($packets packets)"
 reference_seconds=$(seconds_of python3 "$reference_dir/run_reference.py" "$capture" "$work/reference")
 reference_rate=$(awk -v n="$packets" -v s="$reference_seconds" 'BEGIN { print n / s }')
 printf 'reference (Python)      %10.0f packets/s  (%.2f s)\n' "$reference_rate" "$reference_seconds"
+update_rate=$(python3 -c 'import json, sys; print(round(json.load(open(sys.argv[1]))["update_vectors_per_second"]))' "$work/reference/summary.json")
+echo "reference update() alone: $update_rate vectors/s (its own timing; compare with: cargo bench --bench engine)"
 
 for format in csv npy; do
     extension=$format
