@@ -47,24 +47,34 @@ pub fn push_python_float(out: &mut Vec<u8>, value: f64) {
         out.extend_from_slice(b".0");
         return;
     }
-    // ryu gives the same shortest digits; only the layout differs from Python's. It
-    // writes `1e-7` and `1.5e16` where Python writes `1e-07` and `1.5e+16`, and it
-    // keeps fixed notation one decade lower (`0.00001` where Python writes `1e-05`).
-    let mut buffer = ryu::Buffer::new();
+    // zmij gives the shortest digits with Python's tie-breaking; only the layout
+    // differs. It writes `1e-7` where Python writes `1e-07`, and it keeps fixed
+    // notation one decade lower (`0.00001` where Python writes `1e-05`).
+    let mut buffer = zmij::Buffer::new();
     let text = buffer.format_finite(value).as_bytes();
-    if let Some(e) = text.iter().position(|&byte| byte == b'e') {
+    // An exponent, if any, is among the last five bytes (`e-308`, `e+16`).
+    let tail_start = text.len().saturating_sub(5);
+    if let Some(offset) = text[tail_start..].iter().position(|&byte| byte == b'e') {
+        let e = tail_start + offset;
         out.extend_from_slice(&text[..e]);
-        let exponent: i32 = std::str::from_utf8(&text[e + 1..]).ok().and_then(|digits| digits.parse().ok()).unwrap_or(0);
+        let mut exponent: i32 = 0;
+        for &digit in &text[e + 1..] {
+            if digit.is_ascii_digit() {
+                exponent = exponent * 10 + i32::from(digit - b'0');
+            }
+        }
+        if text[e + 1] == b'-' {
+            exponent = -exponent;
+        }
         push_python_exponent(out, exponent);
         return;
     }
-    let (sign, unsigned): (&[u8], &[u8]) = match text.strip_prefix(b"-") {
-        Some(rest) => (b"-", rest),
-        None => (b"", text),
-    };
+    let unsigned = if text[0] == b'-' { &text[1..] } else { text };
     if let Some(digits) = unsigned.strip_prefix(b"0.0000") {
         // 1e-5 <= |value| < 1e-4: Python switches to scientific notation here.
-        out.extend_from_slice(sign);
+        if text[0] == b'-' {
+            out.push(b'-');
+        }
         out.push(digits[0]);
         if digits.len() > 1 {
             out.push(b'.');
@@ -122,6 +132,9 @@ pub struct FeatureWriter {
     line: Vec<u8>,
 }
 
+/// Bytes of formatted rows collected before they are written.
+const ROW_BATCH_BYTES: usize = 1 << 20;
+
 /// Bytes reserved for the `.npy` header, which is rewritten with the row count at the end.
 const NPY_HEADER_LEN: usize = 128;
 
@@ -155,19 +168,17 @@ impl FeatureWriter {
         self.file.write_all(header.as_bytes())
     }
 
-    /// Appends one row of `columns` values.
+    /// Appends one row of `columns` values. Rows collect in memory and go to the file
+    /// a mebibyte at a time, which the buffered writer passes through without copying.
     pub fn write_row(&mut self, values: &[f64]) -> io::Result<()> {
         self.rows += 1;
         match self.format {
             FeatureFormat::Npy => {
-                self.line.clear();
                 for value in values {
                     self.line.extend_from_slice(&value.to_le_bytes());
                 }
-                self.file.write_all(&self.line)
             }
             FeatureFormat::Csv | FeatureFormat::CsvFixed7 => {
-                self.line.clear();
                 for (i, &value) in values.iter().enumerate() {
                     if i > 0 {
                         self.line.push(b',');
@@ -179,13 +190,19 @@ impl FeatureWriter {
                     }
                 }
                 self.line.push(b'\n');
-                self.file.write_all(&self.line)
             }
         }
+        if self.line.len() >= ROW_BATCH_BYTES {
+            self.file.write_all(&self.line)?;
+            self.line.clear();
+        }
+        Ok(())
     }
 
     /// Flushes the file; for `.npy`, rewrites the header with the final row count.
     pub fn finish(mut self) -> io::Result<u64> {
+        self.file.write_all(&self.line)?;
+        self.line.clear();
         if self.format == FeatureFormat::Npy {
             self.file.flush()?;
             self.file.seek(SeekFrom::Start(0))?;
@@ -211,13 +228,18 @@ impl MetaWriter {
         Ok(MetaWriter { file, line: String::new() })
     }
 
+    /// Appends one row; rows go to the file in batches, as in [`FeatureWriter`].
     pub fn write_row(&mut self, vector: &TrafficVector) -> io::Result<()> {
-        self.line.clear();
         format_meta_row(&mut self.line, vector);
-        self.file.write_all(self.line.as_bytes())
+        if self.line.len() >= ROW_BATCH_BYTES {
+            self.file.write_all(self.line.as_bytes())?;
+            self.line.clear();
+        }
+        Ok(())
     }
 
     pub fn finish(mut self) -> io::Result<()> {
+        self.file.write_all(self.line.as_bytes())?;
         self.file.flush()
     }
 }
@@ -479,7 +501,7 @@ mod tests {
             python_float_slow(&mut slow, value);
             // Both are shortest round-trip forms in the same layout; they may differ in
             // the last digit only where the exact value lies halfway between two
-            // shortest candidates, which Python (like ryu) breaks towards even.
+            // shortest candidates, which Python (like zmij) breaks towards even.
             let parsed: f64 = fast.parse().unwrap();
             assert_eq!(parsed.to_bits(), value.to_bits(), "round trip of {fast}");
             assert_eq!(fast.len(), slow.len(), "{fast} vs {slow}");
