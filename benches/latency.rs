@@ -63,6 +63,11 @@ fn main() {
         engine.update(&vector, &mut out).unwrap();
         latencies.push(started.elapsed());
     }
+    let mut indexed: Vec<(Duration, usize)> = latencies.iter().copied().zip(0..).collect();
+    indexed.sort();
+    for (latency, index) in indexed.iter().rev().take(5) {
+        println!("slow update {index}: {latency:?}");
+    }
     latencies.sort();
     println!(
         "update latency with {} records: median {:?}, 99.9th percentile {:?}, maximum {:?}",
