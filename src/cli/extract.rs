@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::{check_not_input, meta_path_for, EngineArgs, ExplicitOptions, FormatArg};
 use crate::capture::CaptureReader;
 use crate::engine::{Engine, UpdateError};
-use crate::output::{FeatureWriter, MetaWriter};
+use crate::output::{FeatureWriter, MetaWriter, TableWriter};
 use crate::parse::{parse_frame, skip_reason_name};
 use crate::state;
 
@@ -123,9 +123,10 @@ pub fn run(args: &ExtractArgs, explicit: ExplicitOptions) -> Result<ExitCode, St
     check_not_input(&args.capture, &features_path, "feature table")?;
     check_not_input(&args.capture, &meta_path, "meta table")?;
     let create_error = |path: &Path, error: std::io::Error| format!("cannot create {}: {error}", path.display());
-    let mut features = FeatureWriter::create(&features_path, args.format.feature_format(), &names)
+    let features = FeatureWriter::create(&features_path, args.format.feature_format(), &names)
         .map_err(|error| create_error(&features_path, error))?;
-    let mut meta = MetaWriter::create(&meta_path).map_err(|error| create_error(&meta_path, error))?;
+    let meta = MetaWriter::create(&meta_path).map_err(|error| create_error(&meta_path, error))?;
+    let mut tables = TableWriter::new(features, meta, args.format.feature_format(), names.len());
 
     let progress = progress_bar(args.quiet, reader.total_bytes());
     let started = Instant::now();
@@ -170,16 +171,14 @@ pub fn run(args: &ExtractArgs, explicit: ExplicitOptions) -> Result<ExitCode, St
             }
             Err(error) => return Err(format!("{capture_name}: packet {}: {error}", record.number)),
         }
-        features.write_row(&row).map_err(write_error)?;
-        meta.write_row(&vector).map_err(write_error)?;
+        tables.write_row(&row, &vector).map_err(write_error)?;
         counts.written += 1;
         if counts.read % 8192 == 0 {
             progress.set_position(reader.bytes_read());
         }
     }
 
-    features.finish().map_err(write_error)?;
-    meta.finish().map_err(write_error)?;
+    tables.finish().map_err(write_error)?;
     progress.finish_and_clear();
     if let Some(path) = &args.state_out {
         state::save_to_path(&engine, path)

@@ -8,6 +8,9 @@ use std::path::Path;
 
 use crate::vector::{Address, Protocol, TrafficVector};
 
+mod tables;
+pub use tables::TableWriter;
+
 /// Column names of the meta table, as the reference writes them.
 pub const META_HEADER: [&str; 9] =
     ["ip_type", "src_mac", "dst_mac", "src_ip", "src_protocol", "dst_ip", "dst_protocol", "time_stamp", "packet_size"];
@@ -172,26 +175,18 @@ impl FeatureWriter {
     /// a mebibyte at a time, which the buffered writer passes through without copying.
     pub fn write_row(&mut self, values: &[f64]) -> io::Result<()> {
         self.rows += 1;
-        match self.format {
-            FeatureFormat::Npy => {
-                for value in values {
-                    self.line.extend_from_slice(&value.to_le_bytes());
-                }
-            }
-            FeatureFormat::Csv | FeatureFormat::CsvFixed7 => {
-                for (i, &value) in values.iter().enumerate() {
-                    if i > 0 {
-                        self.line.push(b',');
-                    }
-                    if self.format == FeatureFormat::Csv {
-                        push_python_float(&mut self.line, value);
-                    } else {
-                        let _ = write!(self.line, "{value:.7}");
-                    }
-                }
-                self.line.push(b'\n');
-            }
-        }
+        format_feature_row(self.format, values, &mut self.line);
+        self.write_if_full()
+    }
+
+    /// Appends rows already formatted by [`format_feature_row`].
+    pub fn write_formatted(&mut self, bytes: &[u8], rows: u64) -> io::Result<()> {
+        self.rows += rows;
+        self.line.extend_from_slice(bytes);
+        self.write_if_full()
+    }
+
+    fn write_if_full(&mut self) -> io::Result<()> {
         if self.line.len() >= ROW_BATCH_BYTES {
             self.file.write_all(&self.line)?;
             self.line.clear();
@@ -213,6 +208,30 @@ impl FeatureWriter {
     }
 }
 
+/// Appends one feature row in `format` (with its newline for CSV) to `out`.
+pub fn format_feature_row(format: FeatureFormat, values: &[f64], out: &mut Vec<u8>) {
+    match format {
+        FeatureFormat::Npy => {
+            for value in values {
+                out.extend_from_slice(&value.to_le_bytes());
+            }
+        }
+        FeatureFormat::Csv | FeatureFormat::CsvFixed7 => {
+            for (i, &value) in values.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                if format == FeatureFormat::Csv {
+                    push_python_float(out, value);
+                } else {
+                    let _ = write!(out, "{value:.7}");
+                }
+            }
+            out.push(b'\n');
+        }
+    }
+}
+
 /// Writes the meta table: one traffic vector per row, as the reference's `csv` module
 /// writes them.
 pub struct MetaWriter {
@@ -231,6 +250,16 @@ impl MetaWriter {
     /// Appends one row; rows go to the file in batches, as in [`FeatureWriter`].
     pub fn write_row(&mut self, vector: &TrafficVector) -> io::Result<()> {
         format_meta_row(&mut self.line, vector);
+        if self.line.len() >= ROW_BATCH_BYTES {
+            self.file.write_all(self.line.as_bytes())?;
+            self.line.clear();
+        }
+        Ok(())
+    }
+
+    /// Appends rows already formatted by [`format_meta_row`].
+    pub fn write_formatted(&mut self, text: &str) -> io::Result<()> {
+        self.line.push_str(text);
         if self.line.len() >= ROW_BATCH_BYTES {
             self.file.write_all(self.line.as_bytes())?;
             self.line.clear();
