@@ -168,7 +168,8 @@ typedef struct afterimage_vector {
 
 // Database counters of a handle.
 typedef struct afterimage_database_stats {
-  // Live 1D records.
+  // Stored 1D records. Records that a cleaning round in progress removes are counted
+  // until the round reaches them (a round is spread over the following updates).
   uint64_t records;
   // Live 2D links between records.
   uint64_t links;

@@ -234,9 +234,7 @@ fn write_body(engine: &Engine, out: &mut impl Write) -> io::Result<()> {
     out.write_all(&engine.last_timestamp().unwrap_or(0.0).to_le_bytes())?;
     out.write_all(&database.sequence().to_le_bytes())?;
 
-    // Oldest first, so that the loader's restores rebuild the recency list in order.
-    let mut records: Vec<u32> = database.live_record_slots().collect();
-    records.sort_by_key(|&slot| database.record(slot).sequence);
+    let records = saved_records(engine);
     let mut position_of = std::collections::HashMap::with_capacity(records.len());
     out.write_all(&(records.len() as u64).to_le_bytes())?;
     for (position, &slot) in records.iter().enumerate() {
@@ -252,7 +250,7 @@ fn write_body(engine: &Engine, out: &mut impl Write) -> io::Result<()> {
         }
     }
 
-    let links: Vec<u32> = database.live_link_slots().collect();
+    let links = saved_links(engine);
     out.write_all(&(links.len() as u64).to_le_bytes())?;
     for slot in links {
         let link = database.link(slot);
@@ -266,16 +264,39 @@ fn write_body(engine: &Engine, out: &mut impl Write) -> io::Result<()> {
     Ok(())
 }
 
+/// The records a state holds, oldest first so that the loader's restores rebuild the
+/// recency list in order. Records that a cleaning round in progress removes are left
+/// out, so the state equals the one a finished round would give.
+fn saved_records(engine: &Engine) -> Vec<u32> {
+    let database = engine.database();
+    let mut records: Vec<u32> =
+        database.live_record_slots().filter(|&slot| !database.removed_by_pending_round(slot)).collect();
+    records.sort_by_key(|&slot| database.record(slot).sequence);
+    records
+}
+
+/// The links a state holds: those whose two records it holds.
+fn saved_links(engine: &Engine) -> Vec<u32> {
+    let database = engine.database();
+    database
+        .live_link_slots()
+        .filter(|&slot| {
+            let link = database.link(slot);
+            !database.removed_by_pending_round(link.first) && !database.removed_by_pending_round(link.second)
+        })
+        .collect()
+}
+
 /// Returns the number of bytes [`save`] writes for `engine`, checksum included.
 pub fn encoded_length(engine: &Engine) -> u64 {
     let windows = engine.config().decay_factors.len() as u64;
     let database = engine.database();
     let header = 8 + 4 + 8 + 4 + 8 * windows + 9 + 1 + 8 + 8 + 9 + 8;
-    let records: u64 = database
-        .live_record_slots()
+    let records: u64 = saved_records(engine)
+        .into_iter()
         .map(|slot| 2 + database.record(slot).key.as_bytes().len() as u64 + 8 + 8 + 24 * windows)
         .sum();
-    let links = database.live_links() as u64 * (8 + 8 + 8 + 8 * windows);
+    let links = saved_links(engine).len() as u64 * (8 + 8 + 8 + 8 * windows);
     header + 8 + records + 8 + links + CHECKSUM_LEN as u64
 }
 

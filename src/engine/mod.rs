@@ -89,6 +89,10 @@ pub enum ConfigError {
     RecordLimitTooSmall { limit: u64 },
 }
 
+/// Fewest candidates of a cleaning round in progress that each update examines; a
+/// round with more candidates than this many per half interval examines more.
+const CLEANING_STEP: usize = 32;
+
 /// Largest record limit whose indexes are reserved up front.
 const RESERVE_RECORDS_MAX: u64 = 4 << 20;
 
@@ -229,6 +233,8 @@ pub struct Engine {
     /// For a peek copy: slots of the original engine that were copied or already
     /// counted as cleaned, so that no record is counted twice.
     accounted: HashSet<u32, RandomState>,
+    /// Candidates each update examines for the cleaning round in progress.
+    cleaning_step: usize,
 }
 
 impl Engine {
@@ -241,12 +247,20 @@ impl Engine {
             // they grow as needed, so a huge limit does not reserve gigabytes.
             database.reserve(limit.min(RESERVE_RECORDS_MAX) as usize);
         }
-        Ok(Engine { config, database, updates: 0, last_timestamp: None, uncopied_records: 0, accounted: HashSet::default() })
+        Ok(Engine { config, database, updates: 0, last_timestamp: None, uncopied_records: 0, accounted: HashSet::default(), cleaning_step: CLEANING_STEP })
     }
 
     /// Rebuilds an engine from restored parts (used by state loading).
     pub(crate) fn from_parts(config: Config, database: Database, updates: u64, last_timestamp: Option<f64>) -> Engine {
-        Engine { config, database, updates, last_timestamp, uncopied_records: 0, accounted: HashSet::default() }
+        Engine {
+            config,
+            database,
+            updates,
+            last_timestamp,
+            uncopied_records: 0,
+            accounted: HashSet::default(),
+            cleaning_step: CLEANING_STEP,
+        }
     }
 
     pub fn config(&self) -> &Config {
@@ -270,7 +284,9 @@ impl Engine {
         self.last_timestamp
     }
 
-    /// Record and link counts, bytes held and updates so far.
+    /// Record and link counts, bytes held and updates so far. Records that a cleaning
+    /// round in progress removes are counted until it reaches them (see
+    /// [`Engine::finish_cleaning`]).
     pub fn stats(&self) -> EngineStats {
         let store = self.database.stats();
         EngineStats { records: store.records, links: store.links, bytes: store.bytes, updates: self.updates }
@@ -332,17 +348,19 @@ impl Engine {
                 }
             }
         };
+        // Records that the cleaning round in progress will remove count as removed.
         for vector in vectors {
             let keys = VectorKeys::new(vector);
             for key in keys.all() {
-                if let Some(original) = self.database.find(key) {
+                if let Some(original) = self.database.find_if_live(key) {
                     copy_record(&mut database, original);
                 }
             }
             for (source, destination) in
                 [(&keys.channel_source, &keys.channel_destination), (&keys.socket_source, &keys.socket_destination)]
             {
-                let (Some(first), Some(second)) = (self.database.find(source), self.database.find(destination)) else {
+                let (Some(first), Some(second)) = (self.database.find_if_live(source), self.database.find_if_live(destination))
+                else {
                     continue;
                 };
                 if let Some(link) = self.database.find_link(first, second) {
@@ -358,19 +376,31 @@ impl Engine {
             // NOTE: a batch that crosses a cleaning round which removes all of these
             // copies and then evicts again could reach records not copied here.
             for original in self.database.oldest_records(6 * vectors.len()) {
-                copy_record(&mut database, original);
+                if !self.database.removed_by_pending_round(original) {
+                    copy_record(&mut database, original);
+                }
             }
         }
         database.order_copies_by_sequence();
         database.set_sequence(self.database.sequence());
         let copied_count = copied.len() as u64;
+        let mut accounted: HashSet<u32, RandomState> = copied.iter().map(|&(original, _)| original).collect();
+        let mut uncopied_records = self.database.live_records() as u64 + self.uncopied_records - copied_count;
+        if self.config.record_limit.is_some() {
+            // Uncopied records the round in progress removes do not count either.
+            let removed = self.database.pending_removals();
+            let removed_uncopied: Vec<u32> = removed.into_iter().filter(|slot| !accounted.contains(slot)).collect();
+            uncopied_records -= removed_uncopied.len() as u64;
+            accounted.extend(removed_uncopied);
+        }
         Engine {
             config: self.config.clone(),
             database,
             updates: self.updates,
             last_timestamp: self.last_timestamp,
-            uncopied_records: self.database.live_records() as u64 + self.uncopied_records - copied_count,
-            accounted: copied.iter().map(|&(original, _)| original).collect(),
+            uncopied_records,
+            accounted,
+            cleaning_step: self.cleaning_step,
         }
     }
 
@@ -379,14 +409,14 @@ impl Engine {
     fn make_room(&mut self, keys: &VectorKeys) -> Result<(), UpdateError> {
         let Some(limit) = self.config.record_limit else { return Ok(()) };
         let all = keys.all();
-        let mut needed = 0u64;
-        for (i, key) in all.iter().enumerate() {
-            let repeated = all[..i].contains(key);
-            if !repeated && self.database.find(key).is_none() {
-                needed += 1;
-            }
+        let mut needed = self.new_records_needed(&all);
+        let mut live = self.database.live_records() as u64 + self.uncopied_records;
+        if live + needed > limit && self.database.cleaning_in_progress() {
+            // Records the round in progress removes still occupy slots until it ends.
+            self.database.finish_cleaning();
+            needed = self.new_records_needed(&all);
+            live = self.database.live_records() as u64 + self.uncopied_records;
         }
-        let live = self.database.live_records() as u64 + self.uncopied_records;
         if live + needed <= limit {
             return Ok(());
         }
@@ -403,6 +433,24 @@ impl Engine {
             excess -= 1;
         }
         Ok(())
+    }
+
+    /// Counts the distinct keys of a vector that have no live record.
+    fn new_records_needed(&mut self, all: &[&Key; 6]) -> u64 {
+        let mut needed = 0u64;
+        for (i, key) in all.iter().enumerate() {
+            let repeated = all[..i].contains(key);
+            if !repeated && self.database.find_live(key).is_none() {
+                needed += 1;
+            }
+        }
+        needed
+    }
+
+    /// Carries out the cleaning round in progress, if any, to its end. Results never
+    /// depend on this; it only frees the memory of removed records now.
+    pub fn finish_cleaning(&mut self) {
+        self.database.finish_cleaning();
     }
 
     /// Applies one vector; the limit has been checked. `original` is the engine a peek
@@ -430,7 +478,13 @@ impl Engine {
                 self.uncopied_records = self.uncopied_records.saturating_sub(removed.len() as u64);
                 self.accounted.extend(removed);
             }
-            self.database.clean(timestamp);
+            let candidates = self.database.start_cleaning(timestamp) as u64;
+            // Spread the round over the first half of the interval before the next one,
+            // so that even a mass expiry is never finished in one update.
+            let share = candidates.div_ceil((self.config.cleaning_interval / 2).max(1));
+            self.cleaning_step = (CLEANING_STEP as u64).max(share) as usize;
+        } else {
+            self.database.advance_cleaning(self.cleaning_step);
         }
     }
 

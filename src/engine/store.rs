@@ -40,6 +40,8 @@ pub struct Record {
     older: u32,
     /// Update order, used to order copies by recency.
     pub sequence: u64,
+    /// Latest cleaning round this record was decided for (or created or updated in).
+    checked_round: u32,
     pub live: bool,
 }
 
@@ -91,10 +93,25 @@ pub struct Database {
     live_records: usize,
     live_links: usize,
     sequence: u64,
+    /// The cleaning round in progress, if any (see [`Database::start_cleaning`]).
+    pending: Option<PendingRound>,
+    /// Number of the latest cleaning round started.
+    round: u32,
+    /// Records decided for the round in progress whose new expiry estimate still falls
+    /// in its range; they are filed again when the round ends.
+    deferred: Vec<u32>,
     /// Recently computed decay multipliers by elapsed time: the records and links of
     /// one packet were often last updated by the same earlier packet, and the same
     /// `pow` inputs give the same outputs, so reusing them changes no bits.
     multiplier_cache: MultiplierCache,
+}
+
+/// A cleaning round whose removals are still being carried out.
+#[derive(Clone, Copy, Debug)]
+struct PendingRound {
+    timestamp: f64,
+    last_bucket: i64,
+    round: u32,
 }
 
 /// Decay multipliers for the last few elapsed times, replaced round-robin.
@@ -155,6 +172,9 @@ impl Database {
             live_records: 0,
             live_links: 0,
             sequence: 0,
+            pending: None,
+            round: 0,
+            deferred: Vec::new(),
             multiplier_cache: MultiplierCache::new(decay.len()),
             slowest_window: slowest_window(decay),
         }
@@ -241,7 +261,7 @@ impl Database {
     /// Returns the record's slot.
     #[inline]
     pub fn insert(&mut self, key: &Key, timestamp: f64, sample: Option<Sample>) -> u32 {
-        match self.find(key) {
+        match self.find_live(key) {
             Some(slot) => {
                 self.add_sample(slot, timestamp, sample);
                 slot
@@ -265,10 +285,12 @@ impl Database {
         }
         Stat1d::add(values, sample);
         self.records[slot as usize].last_timestamp = timestamp;
+        self.records[slot as usize].checked_round = self.round;
         self.touch(slot);
         // An update forward in time never moves a record's expiry earlier, so its
-        // filing stays a valid lower bound; an update back in time may.
-        if !(elapsed >= 0.0) {
+        // filing stays a valid lower bound; an update back in time may. A record set
+        // aside by the cleaning round in progress is not filed at all.
+        if !(elapsed >= 0.0) || self.records[slot as usize].expiry_position == NONE {
             self.refile_expiry(slot);
         }
     }
@@ -283,6 +305,7 @@ impl Database {
             newer: NONE,
             older: NONE,
             sequence: 0,
+            checked_round: self.round,
             live: true,
         };
         let slot = match self.free_records.pop() {
@@ -517,21 +540,136 @@ impl Database {
         candidates
     }
 
-    /// Removes every record that is outdated at `timestamp`, with its links.
+    /// Removes every record that is outdated at `timestamp`, with its links, at once.
     /// Returns how many records were removed.
     pub fn clean(&mut self, timestamp: f64) -> usize {
-        let mut multipliers = vec![0.0; self.windows];
-        let mut removed = 0;
-        for slot in self.expiry_candidates(timestamp) {
-            if self.is_outdated(slot, timestamp, &mut multipliers) {
+        let before = self.live_records;
+        self.start_cleaning(timestamp);
+        self.finish_cleaning();
+        before - self.live_records
+    }
+
+    /// Starts a cleaning round at `timestamp`: every record that is outdated at that
+    /// time is removed, exactly as if all were removed now, but the work is spread
+    /// over later calls. Until then such a record is still stored, and [`find_live`]
+    /// (which every update goes through) removes it when it is looked up, so no result
+    /// can tell the difference. A round still in progress is finished first.
+    ///
+    /// [`find_live`]: Database::find_live
+    /// Returns the number of candidates the round has to examine.
+    pub fn start_cleaning(&mut self, timestamp: f64) -> usize {
+        self.finish_cleaning();
+        self.round += 1;
+        let last_bucket = bucket_of(timestamp);
+        self.pending = Some(PendingRound { timestamp, last_bucket, round: self.round });
+        let candidates = self.expiry_buckets.range(..=last_bucket).map(|bucket| self.expiry[bucket].len()).sum();
+        self.advance_cleaning(0);
+        candidates
+    }
+
+    /// Carries out the round in progress up to its end.
+    pub fn finish_cleaning(&mut self) {
+        while self.pending.is_some() {
+            self.advance_cleaning(usize::MAX);
+        }
+    }
+
+    /// Whether a cleaning round is in progress.
+    pub fn cleaning_in_progress(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// Examines up to `budget` candidates of the round in progress, ending the round
+    /// when none are left.
+    pub fn advance_cleaning(&mut self, budget: usize) {
+        let Some(pending) = self.pending else { return };
+        let mut multipliers = [0.0; super::MAX_DECAY_FACTORS];
+        let mut examined = 0;
+        loop {
+            let Some(&bucket) = self.expiry_buckets.first() else { break };
+            if bucket > pending.last_bucket {
+                break;
+            }
+            if examined >= budget {
+                return;
+            }
+            examined += 1;
+            let slot = *self.expiry[&bucket].last().expect("filed buckets are not empty");
+            self.unfile_expiry(slot);
+            let record = &self.records[slot as usize];
+            let undecided = record.checked_round < pending.round;
+            if undecided && self.is_outdated(slot, pending.timestamp, &mut multipliers[..self.windows]) {
                 self.remove(slot);
-                removed += 1;
+                continue;
+            }
+            self.records[slot as usize].checked_round = pending.round;
+            let estimate_bucket = bucket_of(self.expiry_estimate(slot));
+            if estimate_bucket > pending.last_bucket {
+                self.refile_expiry(slot);
             } else {
-                // Updated since it was filed: file it under its current estimate.
+                self.deferred.push(slot);
+            }
+        }
+        // No candidates are left: the round is over.
+        self.pending = None;
+        for slot in std::mem::take(&mut self.deferred) {
+            if self.records[slot as usize].live && self.records[slot as usize].expiry_position == NONE {
                 self.refile_expiry(slot);
             }
         }
-        removed
+    }
+
+    /// Whether the record is one the round in progress has yet to decide on: filed in
+    /// the round's range and not updated or decided since the round started.
+    #[inline]
+    fn undecided(&self, slot: u32) -> Option<PendingRound> {
+        let pending = self.pending?;
+        let record = &self.records[slot as usize];
+        let filed_in_range = record.expiry_position != NONE && record.expiry_bucket <= pending.last_bucket;
+        (filed_in_range && record.checked_round < pending.round).then_some(pending)
+    }
+
+    /// The records that the round in progress has yet to remove (read-only).
+    pub fn pending_removals(&self) -> Vec<u32> {
+        let Some(pending) = self.pending else { return Vec::new() };
+        let mut removals = Vec::new();
+        for bucket in self.expiry_buckets.range(..=pending.last_bucket) {
+            removals.extend(self.expiry[bucket].iter().copied().filter(|&slot| self.removed_by_pending_round(slot)));
+        }
+        removals
+    }
+
+    /// Whether the record counts as removed by the round in progress (read-only).
+    pub fn removed_by_pending_round(&self, slot: u32) -> bool {
+        match self.undecided(slot) {
+            None => false,
+            Some(pending) => {
+                let mut multipliers = [0.0; super::MAX_DECAY_FACTORS];
+                self.is_outdated(slot, pending.timestamp, &mut multipliers[..self.windows])
+            }
+        }
+    }
+
+    /// Returns the slot of the live record with `key`, first removing it if the
+    /// cleaning round in progress has it due for removal.
+    #[inline]
+    pub fn find_live(&mut self, key: &Key) -> Option<u32> {
+        let slot = self.find(key)?;
+        if let Some(pending) = self.undecided(slot) {
+            let mut multipliers = [0.0; super::MAX_DECAY_FACTORS];
+            if self.is_outdated(slot, pending.timestamp, &mut multipliers[..self.windows]) {
+                self.remove(slot);
+                return None;
+            }
+            self.records[slot as usize].checked_round = pending.round;
+        }
+        Some(slot)
+    }
+
+    /// Returns the slot of the record with `key` unless the cleaning round in progress
+    /// has it due for removal (read-only).
+    pub fn find_if_live(&self, key: &Key) -> Option<u32> {
+        self.find(key).filter(|&slot| !self.removed_by_pending_round(slot))
     }
 
     /// Removes a record and every link it is an end of.
@@ -599,6 +737,7 @@ impl Database {
             newer: NONE,
             older: NONE,
             sequence: source.sequence,
+            checked_round: 0,
             live: true,
         }) as u32;
         self.values.row_mut(slot as usize).copy_from_slice(other.values(other_slot));

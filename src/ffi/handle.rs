@@ -90,7 +90,8 @@ pub struct afterimage_config {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default)]
 pub struct afterimage_database_stats {
-    /// Live 1D records.
+    /// Stored 1D records. Records that a cleaning round in progress removes are counted
+    /// until the round reaches them (a round is spread over the following updates).
     pub records: u64,
     /// Live 2D links between records.
     pub links: u64,
