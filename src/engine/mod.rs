@@ -89,8 +89,9 @@ pub enum ConfigError {
     RecordLimitTooSmall { limit: u64 },
 }
 
-/// Fewest candidates of a cleaning round in progress that each update examines; a
-/// round with more candidates than this many per half interval examines more.
+/// Minimum number of candidates of a cleaning round in progress that each update
+/// examines. A round with more candidates examines enough to end within half an
+/// interval.
 const CLEANING_STEP: usize = 32;
 
 /// Largest record limit whose indexes are reserved up front.
