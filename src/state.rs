@@ -51,7 +51,7 @@ pub enum StateError {
     NotAState { found: Vec<u8> },
     #[error("state format version {found} is not supported; this library reads version {FORMAT_VERSION}")]
     UnsupportedVersion { found: u32 },
-    #[error("the state is truncated: its header says {expected} bytes, but only {found} are present")]
+    #[error("the state is truncated: it needs at least {expected} bytes, but only {found} are present")]
     Truncated { expected: u64, found: u64 },
     #[error("state checksum mismatch: stored {stored:016x}, computed {computed:016x}; the state is damaged")]
     Checksum { stored: u64, computed: u64 },
@@ -119,7 +119,11 @@ pub fn load_from_path(path: &Path, expected_config: Option<&Config>) -> Result<E
 
 /// Reads a state from memory.
 pub fn load_from_bytes(bytes: &[u8], expected_config: Option<&Config>) -> Result<Engine, StateError> {
-    if bytes.len() < MAGIC.len() || bytes[..MAGIC.len()] != MAGIC {
+    if bytes.len() < MAGIC.len() && MAGIC.starts_with(bytes) {
+        // Empty, or cut inside the magic number.
+        return Err(StateError::Truncated { expected: MAGIC.len() as u64, found: bytes.len() as u64 });
+    }
+    if bytes[..MAGIC.len().min(bytes.len())] != MAGIC {
         return Err(StateError::NotAState { found: bytes[..bytes.len().min(MAGIC.len())].to_vec() });
     }
     let mut input = Input { bytes, offset: MAGIC.len() };
