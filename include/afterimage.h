@@ -43,7 +43,7 @@ typedef enum afterimage_status {
   // unknown enum value, a wrong struct_size.
   AFTERIMAGE_INVALID_ARGUMENT = 101,
   // An output buffer was too small. Nothing was written to it; where the call has a
-  // length output, that output holds the length needed.
+  // length output, that output receives the length needed.
   AFTERIMAGE_BUFFER_TOO_SMALL = 102,
   // The vector needs more new records than the record limit allows (policy reject).
   // Nothing changed.
@@ -248,7 +248,7 @@ enum afterimage_status afterimage_config_default(struct afterimage_config *confi
 enum afterimage_status afterimage_new(const struct afterimage_config *config,
                                       struct afterimage **handle_out);
 
-// Frees a handle and everything it holds. NULL is a no-op. The handle must not be in
+// Frees a handle and everything it owns. NULL is a no-op. The handle must not be in
 // use by another thread, and must not be used after this call.
 //
 // # Safety
@@ -303,7 +303,7 @@ enum afterimage_status afterimage_update_packet(struct afterimage *handle,
 //
 // - `vectors`, `vector_count`: borrowed for the call; NULL is accepted with count 0.
 // - `features`, `features_length`: at least vector_count × afterimage_feature_count
-//   doubles; row i holds vector i's features.
+//   doubles; row i contains vector i's features.
 //
 // Returns AFTERIMAGE_OK, AFTERIMAGE_NULL_ARGUMENT, AFTERIMAGE_INVALID_ARGUMENT (the
 // message names the vector's index), AFTERIMAGE_BUFFER_TOO_SMALL,

@@ -116,7 +116,8 @@ struct PcapHeader {
     nanosecond: bool,
     link_type: u32,
     /// Files older than format version 2.3 store the captured and original lengths
-    /// the other way round; 2.3 itself may, and is told apart by which is larger.
+    /// the other way round. Version 2.3 files may too, which shows when the captured
+    /// length is the larger one.
     length_order: LengthOrder,
 }
 

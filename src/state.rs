@@ -38,11 +38,11 @@ use crate::engine::{Config, Database, Engine, LimitPolicy, MAX_DECAY_FACTORS};
 const MAGIC: [u8; 8] = *b"AFTIMG\r\n";
 /// Version written by [`save`]; [`load`] reads this version only.
 pub const FORMAT_VERSION: u32 = 1;
-/// Longest key the engine builds: two tagged raw addresses of 255 bytes.
+/// Maximum key length the engine builds: two tagged raw addresses of 255 bytes.
 const MAX_KEY_LEN: usize = 2 * (2 + 255);
 const CHECKSUM_LEN: usize = 8;
 
-/// Why a state could not be loaded.
+/// Reason a state could not be loaded.
 #[derive(Debug, Error)]
 pub enum StateError {
     #[error("cannot read the state: {0}")]
@@ -268,9 +268,9 @@ fn write_body(engine: &Engine, out: &mut impl Write) -> io::Result<()> {
     Ok(())
 }
 
-/// The records a state holds, oldest first so that the loader's restores rebuild the
-/// recency list in order. Records that a cleaning round in progress removes are left
-/// out, so the state equals the one a finished round would give.
+/// Lists the records a state contains, oldest first so that the loader's restores
+/// rebuild the recency list in order. Records that a cleaning round in progress
+/// removes are left out, so the state equals the one a finished round would give.
 fn saved_records(engine: &Engine) -> Vec<u32> {
     let database = engine.database();
     let mut records: Vec<u32> =
@@ -279,7 +279,7 @@ fn saved_records(engine: &Engine) -> Vec<u32> {
     records
 }
 
-/// The links a state holds: those whose two records it holds.
+/// Lists the links a state contains: those whose two records it contains.
 fn saved_links(engine: &Engine) -> Vec<u32> {
     let database = engine.database();
     database

@@ -52,8 +52,8 @@ struct EngineArgs {
     #[arg(long, value_name = "N")]
     limit: Option<u64>,
 
-    /// What to do with a packet that needs more records than --limit allows:
-    /// reject it (it is counted as skipped) or evict the least recently updated records.
+    /// Policy for a packet that needs more records than --limit allows: reject it (it
+    /// is counted as skipped) or evict the least recently updated records.
     #[arg(long, value_enum, default_value_t = PolicyArg::Reject, requires = "limit")]
     limit_policy: PolicyArg,
 
@@ -185,7 +185,8 @@ impl FormatArg {
     }
 }
 
-/// Whether two paths name the same existing file (after resolving links and `..`).
+/// Checks whether two paths name the same existing file (after resolving links and
+/// `..`).
 fn same_file(first: &std::path::Path, second: &std::path::Path) -> bool {
     match (std::fs::canonicalize(first), std::fs::canonicalize(second)) {
         (Ok(first), Ok(second)) => first == second,

@@ -30,7 +30,7 @@ pub fn c_pow(base: f64, exponent: f64) -> f64 {
 }
 
 /// Computes the decay multipliers `2^(-λ·Δt)` for a non-negative `elapsed` time.
-/// `negated_decay` holds `-λ` for each decay factor (negation is exact).
+/// `negated_decay` contains `-λ` for each decay factor (negation is exact).
 #[inline]
 pub fn decay_multipliers(negated_decay: &[f64], elapsed: f64, out: &mut [f64]) {
     for (multiplier, &factor) in out.iter_mut().zip(negated_decay) {

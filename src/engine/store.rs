@@ -6,9 +6,9 @@
 //! links (threaded through the links themselves), so removing a record removes its
 //! links in time proportional to their number without any per-record allocation.
 //! An expiry index files every record under a conservative estimate of the time at
-//! which all of its weights fall below the threshold, so a cleaning round only looks
-//! at records filed at or before its timestamp and then applies the reference's exact
-//! test to each.
+//! which all of its weights fall below the threshold. A cleaning round therefore only
+//! looks at records filed at or before its timestamp, and applies the reference's
+//! exact test to each.
 
 use std::collections::{BTreeSet, HashMap};
 use std::hash::BuildHasher;
@@ -227,7 +227,7 @@ impl Database {
         &self.records[slot as usize]
     }
 
-    /// The sums of a record: `[w; D]`, `[s; D]`, `[q; D]`.
+    /// Returns the sums of a record: `[w; D]`, `[s; D]`, `[q; D]`.
     #[inline]
     pub fn values(&self, slot: u32) -> &[f64] {
         self.values.row(slot as usize)
@@ -256,9 +256,9 @@ impl Database {
         self.links.iter().enumerate().filter(|(_, link)| link.live).map(|(slot, _)| slot as u32)
     }
 
-    /// Adds a sample to the record with `key`, creating it if needed; `None` as the
-    /// sample means the jitter: the time since the record's last update (0 when new).
-    /// Returns the record's slot.
+    /// Adds a sample to the record with `key`, creating it if needed, and returns the
+    /// record's slot. A `None` sample stands for the jitter, which is the time since
+    /// the record's last update (0 when new).
     #[inline]
     pub fn insert(&mut self, key: &Key, timestamp: f64, sample: Option<Sample>) -> u32 {
         match self.find_live(key) {
@@ -457,8 +457,8 @@ impl Database {
         slot
     }
 
-    /// Which end of `link` the record `record` is: 0 for `first` (and for self-loops),
-    /// 1 for `second`.
+    /// Returns which end of `link` the record `record` is: 0 for `first` (and for
+    /// self-loops), 1 for `second`.
     #[inline]
     fn end_of(&self, link: u32, record: u32) -> usize {
         usize::from(self.links[link as usize].first != record)
@@ -518,7 +518,7 @@ impl Database {
         stats::write_link_features(self.link_residuals(slot), self.values(link.first), self.values(link.second), out);
     }
 
-    /// Whether the record's weights, decayed to `timestamp`, are all below the
+    /// Checks whether the record's weights, decayed to `timestamp`, are all below the
     /// threshold. Records updated after `timestamp` are never outdated.
     pub fn is_outdated(&self, slot: u32, timestamp: f64, multipliers: &mut [f64]) -> bool {
         let elapsed = timestamp - self.records[slot as usize].last_timestamp;
@@ -574,7 +574,7 @@ impl Database {
         }
     }
 
-    /// Whether a cleaning round is in progress.
+    /// Reports whether a cleaning round is in progress.
     pub fn cleaning_in_progress(&self) -> bool {
         self.pending.is_some()
     }
@@ -619,8 +619,9 @@ impl Database {
         }
     }
 
-    /// Whether the record is one the round in progress has yet to decide on: filed in
-    /// the round's range and not updated or decided since the round started.
+    /// Returns the round in progress if it has yet to decide on the record, that is,
+    /// if the record is filed in the round's range and was not updated or decided since
+    /// the round started.
     #[inline]
     fn undecided(&self, slot: u32) -> Option<PendingRound> {
         let pending = self.pending?;
@@ -629,7 +630,7 @@ impl Database {
         (filed_in_range && record.checked_round < pending.round).then_some(pending)
     }
 
-    /// The records that the round in progress has yet to remove (read-only).
+    /// Lists the records that the round in progress has yet to remove (read-only).
     pub fn pending_removals(&self) -> Vec<u32> {
         let Some(pending) = self.pending else { return Vec::new() };
         let mut removals = Vec::new();
@@ -639,7 +640,8 @@ impl Database {
         removals
     }
 
-    /// Whether the record counts as removed by the round in progress (read-only).
+    /// Checks whether the record counts as removed by the round in progress
+    /// (read-only).
     pub fn removed_by_pending_round(&self, slot: u32) -> bool {
         match self.undecided(slot) {
             None => false,
@@ -700,7 +702,7 @@ impl Database {
         self.live_records -= 1;
     }
 
-    /// The least recently updated live record that `keep` does not reject.
+    /// Returns the least recently updated live record that `keep` does not reject.
     pub fn oldest_record(&self, keep: impl Fn(u32) -> bool) -> Option<u32> {
         let mut slot = self.oldest;
         while slot != NONE {

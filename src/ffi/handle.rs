@@ -221,7 +221,7 @@ pub unsafe extern "C" fn afterimage_new(
     })
 }
 
-/// Frees a handle and everything it holds. NULL is a no-op. The handle must not be in
+/// Frees a handle and everything it owns. NULL is a no-op. The handle must not be in
 /// use by another thread, and must not be used after this call.
 ///
 /// # Safety
@@ -333,7 +333,7 @@ pub unsafe extern "C" fn afterimage_update_packet(
 ///
 /// - `vectors`, `vector_count`: borrowed for the call; NULL is accepted with count 0.
 /// - `features`, `features_length`: at least vector_count × afterimage_feature_count
-///   doubles; row i holds vector i's features.
+///   doubles; row i contains vector i's features.
 ///
 /// Returns AFTERIMAGE_OK, AFTERIMAGE_NULL_ARGUMENT, AFTERIMAGE_INVALID_ARGUMENT (the
 /// message names the vector's index), AFTERIMAGE_BUFFER_TOO_SMALL,

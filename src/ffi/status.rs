@@ -27,7 +27,7 @@ pub enum afterimage_status {
     /// unknown enum value, a wrong struct_size.
     AFTERIMAGE_INVALID_ARGUMENT = 101,
     /// An output buffer was too small. Nothing was written to it; where the call has a
-    /// length output, that output holds the length needed.
+    /// length output, that output receives the length needed.
     AFTERIMAGE_BUFFER_TOO_SMALL = 102,
 
     /// The vector needs more new records than the record limit allows (policy reject).

@@ -24,18 +24,47 @@ pub fn python_float(value: f64) -> String {
     out
 }
 
-/// Appends `value` formatted as Python's `repr()` to `out`.
-pub fn write_python_float(out: &mut String, value: f64) {
-    let mut bytes = Vec::with_capacity(32);
-    push_python_float(&mut bytes, value);
-    // Every byte written is ASCII.
-    out.push_str(std::str::from_utf8(&bytes).unwrap_or_default());
+/// A buffer that ASCII text can be appended to: a `String` (meta rows) or a byte
+/// vector (feature rows), so one formatter serves both without a copy.
+pub trait AsciiSink {
+    fn push_byte(&mut self, byte: u8);
+    fn push_bytes(&mut self, bytes: &[u8]);
 }
 
-/// Appends `value` formatted as Python's `repr()` to a byte buffer.
-pub fn push_python_float(out: &mut Vec<u8>, value: f64) {
+impl AsciiSink for Vec<u8> {
+    #[inline]
+    fn push_byte(&mut self, byte: u8) {
+        self.push(byte);
+    }
+
+    #[inline]
+    fn push_bytes(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+impl AsciiSink for String {
+    #[inline]
+    fn push_byte(&mut self, byte: u8) {
+        self.push(char::from(byte));
+    }
+
+    #[inline]
+    fn push_bytes(&mut self, bytes: &[u8]) {
+        // Callers append ASCII only, which is always valid UTF-8.
+        self.push_str(std::str::from_utf8(bytes).unwrap_or_default());
+    }
+}
+
+/// Appends `value` formatted as Python's `repr()` to `out`.
+pub fn write_python_float(out: &mut String, value: f64) {
+    push_python_float(out, value);
+}
+
+/// Appends `value` formatted as Python's `repr()` to any ASCII buffer.
+pub fn push_python_float(out: &mut impl AsciiSink, value: f64) {
     if !value.is_finite() {
-        out.extend_from_slice(if value.is_nan() { b"nan" } else if value > 0.0 { b"inf" } else { b"-inf" });
+        out.push_bytes(if value.is_nan() { b"nan" } else if value > 0.0 { b"inf" } else { b"-inf" });
         return;
     }
     // Integral values (weights, sizes, zeros) are common: Python prints them as the
@@ -44,10 +73,10 @@ pub fn push_python_float(out: &mut Vec<u8>, value: f64) {
     let whole = value as i64;
     if whole as f64 == value && value.abs() < 1e15 {
         if value.is_sign_negative() {
-            out.push(b'-');
+            out.push_byte(b'-');
         }
-        push_integer_bytes(out, whole.unsigned_abs());
-        out.extend_from_slice(b".0");
+        push_integer(out, whole.unsigned_abs());
+        out.push_bytes(b".0");
         return;
     }
     // zmij gives the shortest digits with Python's tie-breaking; only the layout
@@ -59,7 +88,7 @@ pub fn push_python_float(out: &mut Vec<u8>, value: f64) {
     let tail_start = text.len().saturating_sub(5);
     if let Some(offset) = text[tail_start..].iter().position(|&byte| byte == b'e') {
         let e = tail_start + offset;
-        out.extend_from_slice(&text[..e]);
+        out.push_bytes(&text[..e]);
         let mut exponent: i32 = 0;
         for &digit in &text[e + 1..] {
             if digit.is_ascii_digit() {
@@ -76,31 +105,31 @@ pub fn push_python_float(out: &mut Vec<u8>, value: f64) {
     if let Some(digits) = unsigned.strip_prefix(b"0.0000") {
         // 1e-5 <= |value| < 1e-4: Python switches to scientific notation here.
         if text[0] == b'-' {
-            out.push(b'-');
+            out.push_byte(b'-');
         }
-        out.push(digits[0]);
+        out.push_byte(digits[0]);
         if digits.len() > 1 {
-            out.push(b'.');
-            out.extend_from_slice(&digits[1..]);
+            out.push_byte(b'.');
+            out.push_bytes(&digits[1..]);
         }
         push_python_exponent(out, -5);
         return;
     }
-    out.extend_from_slice(text);
+    out.push_bytes(text);
 }
 
-fn push_python_exponent(out: &mut Vec<u8>, exponent: i32) {
-    out.push(b'e');
-    out.push(if exponent < 0 { b'-' } else { b'+' });
+fn push_python_exponent(out: &mut impl AsciiSink, exponent: i32) {
+    out.push_byte(b'e');
+    out.push_byte(if exponent < 0 { b'-' } else { b'+' });
     let magnitude = exponent.unsigned_abs();
     if magnitude < 10 {
-        out.push(b'0');
+        out.push_byte(b'0');
     }
-    push_integer_bytes(out, u64::from(magnitude));
+    push_integer(out, u64::from(magnitude));
 }
 
 /// Appends the decimal digits of `value`.
-fn push_integer_bytes(out: &mut Vec<u8>, value: u64) {
+fn push_integer(out: &mut impl AsciiSink, value: u64) {
     let mut digits = [0u8; 20];
     let mut at = digits.len();
     let mut rest = value;
@@ -112,7 +141,7 @@ fn push_integer_bytes(out: &mut Vec<u8>, value: u64) {
             break;
         }
     }
-    out.extend_from_slice(&digits[at..]);
+    out.push_bytes(&digits[at..]);
 }
 
 /// How feature values are written.
@@ -332,22 +361,6 @@ fn push_protocol(out: &mut String, protocol: Protocol) {
     }
 }
 
-fn push_integer(out: &mut String, value: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut rest = value;
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    for &digit in &digits[at..] {
-        out.push(digit as char);
-    }
-}
 
 /// Appends a field quoted as Python's `csv` module does by default: in double quotes,
 /// with inner quotes doubled, when it contains a comma, a quote or a line break.

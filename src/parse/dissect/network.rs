@@ -15,7 +15,7 @@ pub(super) fn ipv4<'a>(d: &'a [u8], quoted: bool, found: &mut Found<'a>) -> Step
     // The options take `ihl * 4 - 20` bytes; with IHL < 5 that is negative and,
     // as a Python slice, leaves the last bytes of the packet as the payload.
     let (options, rest) = py_split(&d[20..], ihl * 4 - 20);
-    if ipv4_option_count_exceeds_limit(options) {
+    if list_exceeds_limit(options, ipv4_option_len) {
         return None;
     }
     let payload_len = total_len - ihl * 4;
@@ -49,41 +49,29 @@ pub(super) fn ipv4<'a>(d: &'a [u8], quoted: bool, found: &mut Found<'a>) -> Step
     Some((next, payload))
 }
 
-/// Whether the IPv4 options would exceed the reference's list limit. Only
-/// possible with IHL < 5, where the "options" run to near the end of the packet.
-fn ipv4_option_count_exceeds_limit(mut s: &[u8]) -> bool {
-    if s.len() <= MAX_LIST_ITEMS {
-        return false;
+/// Returns the length of the IPv4 option at the start of `s`, as the reference's
+/// option classes consume it.
+fn ipv4_option_len(s: &[u8]) -> usize {
+    match s[0] & 0x1f {
+        0 | 1 => 1,
+        // Fixed layouts: security; stream id, MTU probe/reply, router alert;
+        // address extension; traceroute; timestamp (with an address unless
+        // its flag nibble is 0).
+        2 => fixed_or_all(s, 11),
+        8 | 11 | 12 | 20 => fixed_or_all(s, 4),
+        19 => fixed_or_all(s, 10),
+        18 => fixed_or_all(s, 12),
+        4 => match s.get(3) {
+            Some(flags) => fixed_or_all(s, if flags & 0x0f == 0 { 8 } else { 12 }),
+            None => s.len(),
+        },
+        // Record route and source routes: a list of IPv4 addresses after a
+        // 3-byte header; selective broadcast: after a 2-byte header. A
+        // partial address fails the option, which swallows the rest.
+        3 | 7 | 9 => address_list_len(s, 3),
+        21 => address_list_len(s, 2),
+        _ => tlv_len(s, 2, isize::from(*s.get(1).unwrap_or(&0)) - 2),
     }
-    let mut items = 0;
-    while !s.is_empty() {
-        items += 1;
-        if items > MAX_LIST_ITEMS {
-            return true;
-        }
-        let used = match s[0] & 0x1f {
-            0 | 1 => 1,
-            // Fixed layouts: security; stream id, MTU probe/reply, router alert;
-            // address extension; traceroute; timestamp (with an address unless
-            // its flag nibble is 0).
-            2 => fixed_or_all(s, 11),
-            8 | 11 | 12 | 20 => fixed_or_all(s, 4),
-            19 => fixed_or_all(s, 10),
-            18 => fixed_or_all(s, 12),
-            4 => match s.get(3) {
-                Some(flags) => fixed_or_all(s, if flags & 0x0f == 0 { 8 } else { 12 }),
-                None => s.len(),
-            },
-            // Record route and source routes: a list of IPv4 addresses after a
-            // 3-byte header; selective broadcast: after a 2-byte header. A
-            // partial address fails the option, which swallows the rest.
-            3 | 7 | 9 => address_list_len(s, 3),
-            21 => address_list_len(s, 2),
-            _ => tlv_len(s, 2, isize::from(*s.get(1).unwrap_or(&0)) - 2),
-        };
-        s = &s[used.min(s.len())..];
-    }
-    false
 }
 
 /// Bytes used by an IPv4 option holding a list of addresses after a `head`-byte
@@ -215,32 +203,20 @@ pub(super) fn ipv6_options(d: &[u8], quoted: bool) -> Step<'_> {
     }
     let opt_len = 8 * (d[1] as usize + 1) - 2;
     let (options, payload) = py_split(&d[2..], opt_len as isize);
-    if ipv6_option_count_exceeds_limit(options) {
+    if list_exceeds_limit(options, ipv6_option_len) {
         return None;
     }
     ipv6_continue(d[0], payload, quoted).ok()?
 }
 
-fn ipv6_option_count_exceeds_limit(mut s: &[u8]) -> bool {
-    if s.len() <= MAX_LIST_ITEMS {
-        return false;
+fn ipv6_option_len(s: &[u8]) -> usize {
+    match s[0] {
+        0x00 => 1,
+        0x05 => fixed_or_all(s, 4),
+        0x63 | 0xc2 => fixed_or_all(s, 6),
+        0xc9 => fixed_or_all(s, 18),
+        _ => tlv_len(s, 2, isize::from(*s.get(1).unwrap_or(&0))),
     }
-    let mut items = 0;
-    while !s.is_empty() {
-        items += 1;
-        if items > MAX_LIST_ITEMS {
-            return true;
-        }
-        let used = match s[0] {
-            0x00 => 1,
-            0x05 => fixed_or_all(s, 4),
-            0x63 | 0xc2 => fixed_or_all(s, 6),
-            0xc9 => fixed_or_all(s, 18),
-            _ => tlv_len(s, 2, isize::from(*s.get(1).unwrap_or(&0))),
-        };
-        s = &s[used..];
-    }
-    false
 }
 
 pub(super) fn ipv6_routing(d: &[u8], quoted: bool) -> Step<'_> {
@@ -264,7 +240,7 @@ pub(super) fn ipv6_segment_routing(d: &[u8], quoted: bool) -> Step<'_> {
     let rest = &rest[taken..];
     let tlv_len = 8 * d[1] as isize - 16 * entries as isize;
     let (tlvs, payload) = py_split(rest, tlv_len);
-    if segment_tlv_count_exceeds_limit(tlvs) {
+    if list_exceeds_limit(tlvs, segment_tlv_len) {
         return None;
     }
     ipv6_continue(d[0], payload, quoted).ok()?
@@ -273,31 +249,19 @@ pub(super) fn ipv6_segment_routing(d: &[u8], quoted: bool) -> Step<'_> {
 // NOTE: the TLV sizes follow the reference's TLV classes as read, but unlike the
 // other option lists this one was not compared against the reference on frames
 // with more than 100 TLVs.
-fn segment_tlv_count_exceeds_limit(mut s: &[u8]) -> bool {
-    if s.len() <= MAX_LIST_ITEMS {
-        return false;
-    }
-    let mut items = 0;
-    while !s.is_empty() {
-        items += 1;
-        if items > MAX_LIST_ITEMS {
-            return true;
-        }
-        let used = match s[0] {
-            0 => 1,
-            1 | 2 => fixed_or_all(s, 20),
-            5 => {
-                if s.len() < 9 {
-                    s.len()
-                } else {
-                    tlv_len(s, 9, be16(s, 1) as isize - 48)
-                }
+fn segment_tlv_len(s: &[u8]) -> usize {
+    match s[0] {
+        0 => 1,
+        1 | 2 => fixed_or_all(s, 20),
+        5 => {
+            if s.len() < 9 {
+                s.len()
+            } else {
+                tlv_len(s, 9, be16(s, 1) as isize - 48)
             }
-            _ => tlv_len(s, 2, isize::from(*s.get(1).unwrap_or(&0))),
-        };
-        s = &s[used..];
+        }
+        _ => tlv_len(s, 2, isize::from(*s.get(1).unwrap_or(&0))),
     }
-    false
 }
 
 pub(super) fn ipv6_fragment(d: &[u8], quoted: bool) -> Step<'_> {
@@ -481,4 +445,24 @@ pub(super) fn arp<'a>(d: &'a [u8], found: &mut Found<'a>) {
             pdst,
         });
     }
+}
+
+/// Checks whether a list of options or TLVs has more items than the reference's
+/// dissector accepts, in which case it rejects the whole header. `item_len` returns the
+/// length of the item at the start of a slice. Only lists longer than
+/// [`MAX_LIST_ITEMS`] bytes can exceed the limit, which takes damaged length fields
+/// such as IPv4 with IHL < 5, where the "options" run to near the end of the packet.
+fn list_exceeds_limit(mut s: &[u8], item_len: fn(&[u8]) -> usize) -> bool {
+    if s.len() <= MAX_LIST_ITEMS {
+        return false;
+    }
+    let mut items = 0;
+    while !s.is_empty() {
+        items += 1;
+        if items > MAX_LIST_ITEMS {
+            return true;
+        }
+        s = &s[item_len(s).min(s.len())..];
+    }
+    false
 }
