@@ -191,3 +191,67 @@ fn missing_state_folder_fails_before_processing() {
     assert!(message.contains("does not exist"), "{message}");
     assert!(extracted.features.is_none(), "no output is created");
 }
+
+/// Reads a `.npy` table written by `extract`: its shape from the header, then the values.
+fn read_npy(path: &std::path::Path) -> (String, Vec<f64>) {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(&bytes[..6], b"\x93NUMPY");
+    let header = String::from_utf8_lossy(&bytes[10..128]).into_owned();
+    let values = bytes[128..].chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().unwrap())).collect();
+    (header, values)
+}
+
+#[test]
+fn npy_over_many_batches_equals_csv() {
+    // 13,450 rows: more than a dozen batches through the writing thread.
+    let name = "ics-modbus-lan-13k.pcap";
+    let csv = extract(&capture(name), &[]);
+    let folder = tempfile::tempdir().unwrap();
+    let npy = folder.path().join("features.npy");
+    let output = afterimage(&[
+        "extract".as_ref(),
+        capture(name).as_os_str(),
+        "-o".as_ref(),
+        npy.as_os_str(),
+        "--format".as_ref(),
+        "npy".as_ref(),
+        "--quiet".as_ref(),
+    ]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let (header, values) = read_npy(&npy);
+    assert!(header.contains("'shape': (13450, 100)"), "{header}");
+    let expected: Vec<f64> =
+        csv.features.unwrap().lines().skip(1).flat_map(|line| line.split(',').map(|v| v.parse::<f64>().unwrap()).collect::<Vec<_>>()).collect();
+    assert_eq!(values.len(), expected.len());
+    for (index, (value, wanted)) in values.iter().zip(&expected).enumerate() {
+        assert_eq!(value.to_bits(), wanted.to_bits(), "value {index} (row {})", index / 100);
+    }
+    let meta = std::fs::read_to_string(folder.path().join("features_meta.csv")).unwrap();
+    assert_eq!(Some(meta), csv.meta, "the meta table does not depend on the feature format");
+}
+
+#[test]
+fn full_disk_is_reported_for_every_format() {
+    if !std::path::Path::new("/dev/full").exists() {
+        eprintln!("skipped: this system has no /dev/full");
+        return;
+    }
+    for format in ["csv", "npy"] {
+        let folder = tempfile::tempdir().unwrap();
+        let features = folder.path().join(format!("features.{format}"));
+        std::os::unix::fs::symlink("/dev/full", &features).unwrap();
+        let output = afterimage(&[
+            "extract".as_ref(),
+            capture("ics-modbus-lan-13k.pcap").as_os_str(),
+            "-o".as_ref(),
+            features.as_os_str(),
+            "--format".as_ref(),
+            format.as_ref(),
+        ]);
+        let message = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{format}: {message}");
+        assert!(message.contains("cannot write the output"), "{format}: {message}");
+        assert!(message.contains("No space left"), "{format}: {message}");
+        assert!(!message.contains("panicked"), "{format}: {message}");
+    }
+}
