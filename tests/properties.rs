@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use afterimage::engine::stats::c_pow;
-use afterimage::{Address, Config, Engine, LimitPolicy, Protocol, TrafficVector, UpdateError};
+use afterimage::{state, Address, Config, Engine, LimitPolicy, Protocol, TrafficVector, UpdateError};
 use proptest::prelude::*;
 
 /// A direct model of the reference: string keys in one map, links keyed by the pair of
@@ -222,20 +222,31 @@ proptest! {
     fn engine_equals_naive_model(vectors in vectors(300), interval in 1u64..40) {
         // `engine` spreads cleaning over later updates as usual; `settled` finishes
         // every round at once, so that its counts can be compared with the model's.
+        // `slow` does one step of deferred work per update, so that cleaning rounds queue
+        // up and removed records keep links waiting to be freed.
         let mut engine = Engine::new(config(interval)).unwrap();
         let mut settled = Engine::new(config(interval)).unwrap();
+        let mut slow = Engine::new(config(interval)).unwrap();
+        slow.set_work_steps(1, 1);
         let mut naive = Naive::new(&engine.config().decay_factors, interval);
         let mut out = vec![0.0; engine.feature_count()];
         let mut settled_out = vec![0.0; engine.feature_count()];
+        let mut slow_out = vec![0.0; engine.feature_count()];
         for (index, vector) in vectors.iter().enumerate() {
             engine.update(vector, &mut out).unwrap();
             settled.update(vector, &mut settled_out).unwrap();
             settled.finish_cleaning();
+            slow.update(vector, &mut slow_out).unwrap();
             let expected = naive.update(vector);
             prop_assert_eq!(bits(&out), bits(&expected), "vector {}", index);
             prop_assert_eq!(bits(&settled_out), bits(&expected), "settled, vector {}", index);
+            prop_assert_eq!(bits(&slow_out), bits(&expected), "slow, vector {}", index);
             prop_assert_eq!(settled.stats().records, naive.records.len() as u64, "records after vector {}", index);
             prop_assert_eq!(settled.stats().links, naive.links.len() as u64, "links after vector {}", index);
+            let mut slow_settled = slow.clone();
+            slow_settled.finish_cleaning();
+            prop_assert_eq!(slow_settled.stats().records, naive.records.len() as u64, "slow, records after vector {}", index);
+            prop_assert_eq!(slow_settled.stats().links, naive.links.len() as u64, "slow, links after vector {}", index);
         }
     }
 
@@ -268,6 +279,32 @@ proptest! {
             engine.update(vector, &mut out).unwrap();
             fresh.update(vector, &mut fresh_out).unwrap();
             prop_assert_eq!(bits(&out), bits(&fresh_out));
+        }
+    }
+
+    #[test]
+    fn peek_and_state_mid_deferred_work(history in vectors(200), batch in vectors(40), interval in 1u64..10) {
+        // With one step of deferred work per update, peeks and saves happen while
+        // several cleaning rounds and link removals are still in progress.
+        let mut engine = Engine::new(config(interval)).unwrap();
+        engine.set_work_steps(1, 1);
+        let mut out = vec![0.0; engine.feature_count()];
+        for vector in &history {
+            engine.update(vector, &mut out).unwrap();
+        }
+        let mut peeked = vec![0.0; engine.feature_count() * batch.len()];
+        engine.peek(&batch, &mut peeked).unwrap();
+
+        let mut bytes = Vec::new();
+        state::save(&engine, &mut bytes).unwrap();
+        let mut loaded = state::load_from_bytes(&bytes, Some(engine.config())).unwrap();
+        let mut loaded_out = vec![0.0; engine.feature_count()];
+        for (index, vector) in batch.iter().enumerate() {
+            engine.update(vector, &mut out).unwrap();
+            loaded.update(vector, &mut loaded_out).unwrap();
+            let chunk = &peeked[index * out.len()..(index + 1) * out.len()];
+            prop_assert_eq!(bits(chunk), bits(&out), "peek, batch vector {}", index);
+            prop_assert_eq!(bits(&loaded_out), bits(&out), "loaded, batch vector {}", index);
         }
     }
 

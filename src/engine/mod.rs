@@ -89,10 +89,19 @@ pub enum ConfigError {
     RecordLimitTooSmall { limit: u64 },
 }
 
-/// Minimum number of candidates of a cleaning round in progress that each update
-/// examines. A round with more candidates examines enough to end within half an
-/// interval.
+/// Minimum number of cleaning candidates that each update examines while rounds are
+/// in progress. It keeps up with steady traffic, where each update creates at most six
+/// records, and keeps an update with a million records stored under 50 µs.
 const CLEANING_STEP: usize = 32;
+
+/// Cleaning intervals over which a round's candidates are spread: a round with more
+/// than `CLEANING_STEP` candidates per update over this span examines more per update.
+/// Later rounds queue behind a round still in progress.
+const CLEANING_SPREAD_INTERVALS: u64 = 8;
+
+/// Links of removed records that each update frees. Each update creates at most two
+/// links, so the links waiting to be freed always drain.
+const LINK_FREEING_STEP: usize = 64;
 
 /// Largest record limit whose indexes are reserved up front.
 const RESERVE_RECORDS_MAX: u64 = 4 << 20;
@@ -234,8 +243,11 @@ pub struct Engine {
     /// For a peek copy: slots of the original engine that were copied or already
     /// counted as cleaned, so that no record is counted twice.
     accounted: HashSet<u32, RandomState>,
-    /// Candidates each update examines for the cleaning round in progress.
+    /// Candidates each update examines for the cleaning rounds in progress.
     cleaning_step: usize,
+    /// Least value of `cleaning_step`, and links of removed records freed per update.
+    min_cleaning_step: usize,
+    link_freeing_step: usize,
 }
 
 impl Engine {
@@ -248,7 +260,7 @@ impl Engine {
             // they grow as needed, so a huge limit does not reserve gigabytes.
             database.reserve(limit.min(RESERVE_RECORDS_MAX) as usize);
         }
-        Ok(Engine { config, database, updates: 0, last_timestamp: None, uncopied_records: 0, accounted: HashSet::default(), cleaning_step: CLEANING_STEP })
+        Ok(Engine::from_parts(config, database, 0, None))
     }
 
     /// Rebuilds an engine from restored parts (used by state loading).
@@ -261,7 +273,21 @@ impl Engine {
             uncopied_records: 0,
             accounted: HashSet::default(),
             cleaning_step: CLEANING_STEP,
+            min_cleaning_step: CLEANING_STEP,
+            link_freeing_step: LINK_FREEING_STEP,
         }
+    }
+
+    /// Sets the least work each update does on cleaning rounds in progress (candidates
+    /// examined) and on the links of removed records (links freed per update and on
+    /// removal). Results never depend on these. Tests set them to 1 so that rounds and
+    /// removals stay in progress over many updates.
+    #[doc(hidden)]
+    pub fn set_work_steps(&mut self, cleaning: usize, links: usize) {
+        self.min_cleaning_step = cleaning.max(1);
+        self.cleaning_step = self.min_cleaning_step;
+        self.link_freeing_step = links.max(1);
+        self.database.set_links_freed_on_removal(links.max(1));
     }
 
     pub fn config(&self) -> &Config {
@@ -402,6 +428,8 @@ impl Engine {
             uncopied_records,
             accounted,
             cleaning_step: self.cleaning_step,
+            min_cleaning_step: self.min_cleaning_step,
+            link_freeing_step: self.link_freeing_step,
         }
     }
 
@@ -412,9 +440,10 @@ impl Engine {
         let all = keys.all();
         let mut needed = self.new_records_needed(&all);
         let mut live = self.database.live_records() as u64 + self.uncopied_records;
-        if live + needed > limit && self.database.cleaning_in_progress() {
-            // Records the round in progress removes still occupy slots until it ends.
-            self.database.finish_cleaning();
+        // Records the round in progress removes still count until it reaches them, so
+        // advance it until there is room or it ends.
+        while live + needed > limit && self.database.cleaning_in_progress() {
+            self.database.advance_cleaning(CLEANING_STEP);
             needed = self.new_records_needed(&all);
             live = self.database.live_records() as u64 + self.uncopied_records;
         }
@@ -452,6 +481,7 @@ impl Engine {
     /// depend on this; it only frees the memory of removed records now.
     pub fn finish_cleaning(&mut self) {
         self.database.finish_cleaning();
+        self.database.free_all_links_of_removed();
     }
 
     /// Applies one vector; the limit has been checked. `original` is the engine a peek
@@ -480,13 +510,14 @@ impl Engine {
                 self.accounted.extend(removed);
             }
             let candidates = self.database.start_cleaning(timestamp) as u64;
-            // Spread the round over the first half of the interval before the next one,
-            // so that even a mass expiry is never finished in one update.
-            let share = candidates.div_ceil((self.config.cleaning_interval / 2).max(1));
-            self.cleaning_step = (CLEANING_STEP as u64).max(share) as usize;
+            // Spread the round over later updates, so that even a mass expiry is never
+            // carried out in one update.
+            let share = candidates.div_ceil(CLEANING_SPREAD_INTERVALS * self.config.cleaning_interval);
+            self.cleaning_step = (self.min_cleaning_step as u64).max(share) as usize;
         } else {
             self.database.advance_cleaning(self.cleaning_step);
         }
+        self.database.free_links_of_removed(self.link_freeing_step);
     }
 
     /// Returns this engine's records that are outdated at `timestamp` and not in

@@ -5,12 +5,16 @@
 //! (`f64` sums) live in chunked rows. Each record heads a doubly linked list of its
 //! links (threaded through the links themselves), so removing a record removes its
 //! links in time proportional to their number without any per-record allocation.
+//! A removed record with many links (a busy server) keeps its slot and the rest of
+//! its list until later updates have freed them a few at a time: no update waits for
+//! tens of thousands of links, and no lookup can reach them, because the record has
+//! left the key index.
 //! An expiry index files every record under a conservative estimate of the time at
 //! which all of its weights fall below the threshold. A cleaning round therefore only
 //! looks at records filed at or before its timestamp, and applies the reference's
 //! exact test to each.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::hash::BuildHasher;
 
 use foldhash::fast::RandomState;
@@ -25,6 +29,10 @@ const NONE: u32 = u32::MAX;
 
 /// Expiry buckets per second of capture time.
 const BUCKETS_PER_SECOND: f64 = 16.0;
+
+/// Links that removing a record frees at once by default; the rest wait in
+/// [`Database::dying`].
+const LINKS_FREED_ON_REMOVAL: usize = 8;
 
 /// One 1D statistic's bookkeeping; its sums are in [`Database::values`].
 #[derive(Clone, Debug)]
@@ -91,10 +99,15 @@ pub struct Database {
     newest: u32,
     oldest: u32,
     live_records: usize,
+    /// Links not yet freed, those of removed records waiting in `dying` included.
     live_links: usize,
+    /// Removed records whose links are still being freed, each still heading the rest
+    /// of its link list. Their slots are reused only once the list is empty.
+    dying: Vec<u32>,
+    links_freed_on_removal: usize,
     sequence: u64,
-    /// The cleaning round in progress, if any (see [`Database::start_cleaning`]).
-    pending: Option<PendingRound>,
+    /// The cleaning rounds in progress, oldest first (see [`Database::start_cleaning`]).
+    pending: VecDeque<PendingRound>,
     /// Number of the latest cleaning round started.
     round: u32,
     /// Records decided for the round in progress whose new expiry estimate still falls
@@ -171,8 +184,10 @@ impl Database {
             oldest: NONE,
             live_records: 0,
             live_links: 0,
+            dying: Vec::new(),
+            links_freed_on_removal: LINKS_FREED_ON_REMOVAL,
             sequence: 0,
-            pending: None,
+            pending: VecDeque::new(),
             round: 0,
             deferred: Vec::new(),
             multiplier_cache: MultiplierCache::new(decay.len()),
@@ -190,6 +205,11 @@ impl Database {
         self.link_index.reserve(records);
     }
 
+    /// Sets how many links removing a record frees at once (at least 1).
+    pub fn set_links_freed_on_removal(&mut self, links: usize) {
+        self.links_freed_on_removal = links.max(1);
+    }
+
     pub fn windows(&self) -> usize {
         self.windows
     }
@@ -198,8 +218,25 @@ impl Database {
         self.live_records
     }
 
+    /// Counts the links between live records (read-only). Links of removed records
+    /// that are still being freed are left out, so the count never depends on how far
+    /// freeing has got.
     pub fn live_links(&self) -> usize {
-        self.live_links
+        let mut dead = 0;
+        for &slot in &self.dying {
+            let mut link_slot = self.records[slot as usize].first_link;
+            while link_slot != NONE {
+                let link = &self.links[link_slot as usize];
+                let end = self.end_of(link_slot, slot);
+                let other = if end == 0 { link.second } else { link.first };
+                // A link between two removed records is on both lists: count it once.
+                if self.records[other as usize].live || other <= slot {
+                    dead += 1;
+                }
+                link_slot = link.next[end];
+            }
+        }
+        self.live_links - dead
     }
 
     /// Returns the slot of the record with `key`.
@@ -251,9 +288,13 @@ impl Database {
         self.records.iter().enumerate().filter(|(_, record)| record.live).map(|(slot, _)| slot as u32)
     }
 
-    /// Live link slots, in slot order.
+    /// Slots of the links between live records, in slot order.
     pub fn live_link_slots(&self) -> impl Iterator<Item = u32> + '_ {
-        self.links.iter().enumerate().filter(|(_, link)| link.live).map(|(slot, _)| slot as u32)
+        self.links
+            .iter()
+            .enumerate()
+            .filter(|(_, link)| link.live && self.records[link.first as usize].live && self.records[link.second as usize].live)
+            .map(|(slot, _)| slot as u32)
     }
 
     /// Adds a sample to the record with `key`, creating it if needed, and returns the
@@ -546,6 +587,7 @@ impl Database {
         let before = self.live_records;
         self.start_cleaning(timestamp);
         self.finish_cleaning();
+        self.free_all_links_of_removed();
         before - self.live_records
     }
 
@@ -553,112 +595,125 @@ impl Database {
     /// time is removed, exactly as if all were removed now, but the work is spread
     /// over later calls. Until then such a record is still stored, and [`find_live`]
     /// (which every update goes through) removes it when it is looked up, so no result
-    /// can tell the difference. A round still in progress is finished first.
+    /// can tell the difference. Rounds still in progress stay queued before this one,
+    /// and each record is decided by the rounds in the order they started, as if each
+    /// had finished before the next.
+    ///
+    /// Returns the number of candidates the new round has to examine.
     ///
     /// [`find_live`]: Database::find_live
-    /// Returns the number of candidates the round has to examine.
     pub fn start_cleaning(&mut self, timestamp: f64) -> usize {
-        self.finish_cleaning();
         self.round += 1;
         let last_bucket = bucket_of(timestamp);
-        self.pending = Some(PendingRound { timestamp, last_bucket, round: self.round });
+        self.pending.push_back(PendingRound { timestamp, last_bucket, round: self.round });
         let candidates = self.expiry_buckets.range(..=last_bucket).map(|bucket| self.expiry[bucket].len()).sum();
         self.advance_cleaning(0);
         candidates
     }
 
-    /// Carries out the round in progress up to its end.
+    /// Carries out every round in progress up to its end.
     pub fn finish_cleaning(&mut self) {
-        while self.pending.is_some() {
+        while !self.pending.is_empty() {
             self.advance_cleaning(usize::MAX);
         }
     }
 
     /// Reports whether a cleaning round is in progress.
     pub fn cleaning_in_progress(&self) -> bool {
-        self.pending.is_some()
+        !self.pending.is_empty()
     }
 
-    /// Examines up to `budget` candidates of the round in progress, ending the round
-    /// when none are left.
+    /// Examines up to `budget` candidates of the rounds in progress, oldest round
+    /// first, ending each round when it has no candidates left.
     pub fn advance_cleaning(&mut self, budget: usize) {
-        let Some(pending) = self.pending else { return };
         let mut multipliers = [0.0; super::MAX_DECAY_FACTORS];
         let mut examined = 0;
-        loop {
-            let Some(&bucket) = self.expiry_buckets.first() else { break };
-            if bucket > pending.last_bucket {
-                break;
+        while let Some(&pending) = self.pending.front() {
+            loop {
+                let Some(&bucket) = self.expiry_buckets.first() else { break };
+                if bucket > pending.last_bucket {
+                    break;
+                }
+                if examined >= budget {
+                    return;
+                }
+                examined += 1;
+                let slot = *self.expiry[&bucket].last().expect("filed buckets are not empty");
+                self.unfile_expiry(slot);
+                let record = &self.records[slot as usize];
+                let undecided = record.checked_round < pending.round;
+                if undecided && self.is_outdated(slot, pending.timestamp, &mut multipliers[..self.windows]) {
+                    self.remove(slot);
+                    continue;
+                }
+                // A lookup may already have decided the record for a later round.
+                let record = &mut self.records[slot as usize];
+                record.checked_round = record.checked_round.max(pending.round);
+                let estimate_bucket = bucket_of(self.expiry_estimate(slot));
+                if estimate_bucket > pending.last_bucket {
+                    self.refile_expiry(slot);
+                } else {
+                    self.deferred.push(slot);
+                }
             }
-            if examined >= budget {
-                return;
-            }
-            examined += 1;
-            let slot = *self.expiry[&bucket].last().expect("filed buckets are not empty");
-            self.unfile_expiry(slot);
-            let record = &self.records[slot as usize];
-            let undecided = record.checked_round < pending.round;
-            if undecided && self.is_outdated(slot, pending.timestamp, &mut multipliers[..self.windows]) {
-                self.remove(slot);
-                continue;
-            }
-            self.records[slot as usize].checked_round = pending.round;
-            let estimate_bucket = bucket_of(self.expiry_estimate(slot));
-            if estimate_bucket > pending.last_bucket {
-                self.refile_expiry(slot);
-            } else {
-                self.deferred.push(slot);
-            }
-        }
-        // No candidates are left: the round is over.
-        self.pending = None;
-        for slot in std::mem::take(&mut self.deferred) {
-            if self.records[slot as usize].live && self.records[slot as usize].expiry_position == NONE {
-                self.refile_expiry(slot);
+            // This round has no candidates left: it is over.
+            self.pending.pop_front();
+            for slot in std::mem::take(&mut self.deferred) {
+                if self.records[slot as usize].live && self.records[slot as usize].expiry_position == NONE {
+                    self.refile_expiry(slot);
+                }
             }
         }
     }
 
-    /// Returns the round in progress if it has yet to decide on the record, that is,
-    /// if the record is filed in the round's range and was not updated or decided since
-    /// the round started.
+    /// Checks whether the round `pending` has yet to decide on the record: it was not
+    /// updated or decided since the round started, and it is filed in the round's
+    /// range or set aside by the round being carried out (which files it again later).
+    /// A record filed beyond the range is not outdated at the round's time, because
+    /// its filing is a lower bound of its expiry.
     #[inline]
-    fn undecided(&self, slot: u32) -> Option<PendingRound> {
-        let pending = self.pending?;
+    fn undecided_by(&self, slot: u32, pending: &PendingRound) -> bool {
         let record = &self.records[slot as usize];
-        let filed_in_range = record.expiry_position != NONE && record.expiry_bucket <= pending.last_bucket;
-        (filed_in_range && record.checked_round < pending.round).then_some(pending)
+        let in_range = record.expiry_position == NONE || record.expiry_bucket <= pending.last_bucket;
+        record.live && in_range && record.checked_round < pending.round
     }
 
-    /// Lists the records that the round in progress has yet to remove (read-only).
+    /// Lists the records that the rounds in progress have yet to remove (read-only).
     pub fn pending_removals(&self) -> Vec<u32> {
-        let Some(pending) = self.pending else { return Vec::new() };
+        let Some(last_bucket) = self.pending.iter().map(|pending| pending.last_bucket).max() else { return Vec::new() };
         let mut removals = Vec::new();
-        for bucket in self.expiry_buckets.range(..=pending.last_bucket) {
+        for bucket in self.expiry_buckets.range(..=last_bucket) {
             removals.extend(self.expiry[bucket].iter().copied().filter(|&slot| self.removed_by_pending_round(slot)));
         }
+        removals.extend(self.deferred.iter().copied().filter(|&slot| self.removed_by_pending_round(slot)));
         removals
     }
 
-    /// Checks whether the record counts as removed by the round in progress
+    /// Checks whether the record counts as removed by a round in progress
     /// (read-only).
     pub fn removed_by_pending_round(&self, slot: u32) -> bool {
-        match self.undecided(slot) {
-            None => false,
-            Some(pending) => {
-                let mut multipliers = [0.0; super::MAX_DECAY_FACTORS];
-                self.is_outdated(slot, pending.timestamp, &mut multipliers[..self.windows])
-            }
-        }
+        let mut multipliers = [0.0; super::MAX_DECAY_FACTORS];
+        // A round that decides to keep the record leaves it undecided for later
+        // rounds, whose numbers are larger, so no state needs updating here.
+        self.pending.iter().any(|pending| {
+            self.undecided_by(slot, pending) && self.is_outdated(slot, pending.timestamp, &mut multipliers[..self.windows])
+        })
     }
 
-    /// Returns the slot of the live record with `key`, first removing it if the
+    /// Returns the slot of the live record with `key`, first removing it if a
     /// cleaning round in progress has it due for removal.
     #[inline]
     pub fn find_live(&mut self, key: &Key) -> Option<u32> {
         let slot = self.find(key)?;
-        if let Some(pending) = self.undecided(slot) {
-            let mut multipliers = [0.0; super::MAX_DECAY_FACTORS];
+        if self.pending.is_empty() {
+            return Some(slot);
+        }
+        let mut multipliers = [0.0; super::MAX_DECAY_FACTORS];
+        for index in 0..self.pending.len() {
+            let pending = self.pending[index];
+            if !self.undecided_by(slot, &pending) {
+                continue;
+            }
             if self.is_outdated(slot, pending.timestamp, &mut multipliers[..self.windows]) {
                 self.remove(slot);
                 return None;
@@ -668,19 +723,67 @@ impl Database {
         Some(slot)
     }
 
-    /// Returns the slot of the record with `key` unless the cleaning round in progress
+    /// Returns the slot of the record with `key` unless a cleaning round in progress
     /// has it due for removal (read-only).
     pub fn find_if_live(&self, key: &Key) -> Option<u32> {
         self.find(key).filter(|&slot| !self.removed_by_pending_round(slot))
     }
 
-    /// Removes a record and every link it is an end of.
+    /// Removes a record and every link it is an end of. Links beyond the first few
+    /// are freed by later calls to [`Database::free_links_of_removed`], and until then
+    /// nothing can look them up.
     pub fn remove(&mut self, slot: u32) {
-        let mut link_slot = self.records[slot as usize].first_link;
-        while link_slot != NONE {
+        self.unfile_expiry(slot);
+        self.unlink_recency(slot);
+        self.index_remove(slot);
+        let record = &mut self.records[slot as usize];
+        record.live = false;
+        record.key = Key::from_bytes(&[]);
+        self.live_records -= 1;
+        if self.free_links_from(slot, self.links_freed_on_removal) {
+            self.free_records.push(slot);
+        } else {
+            self.dying.push(slot);
+        }
+    }
+
+    /// Frees up to `budget` links of removed records, and the slots of the records
+    /// whose last link it frees.
+    pub fn free_links_of_removed(&mut self, budget: usize) {
+        let mut left = budget;
+        while let Some(&slot) = self.dying.last() {
+            let before = self.live_links;
+            let done = self.free_links_from(slot, left);
+            left -= before - self.live_links;
+            if !done {
+                return;
+            }
+            self.dying.pop();
+            self.free_records.push(slot);
+        }
+    }
+
+    /// Frees every link of removed records.
+    pub fn free_all_links_of_removed(&mut self) {
+        self.free_links_of_removed(usize::MAX);
+    }
+
+    /// Reports whether links of removed records are still waiting to be freed.
+    pub fn links_of_removed_pending(&self) -> bool {
+        !self.dying.is_empty()
+    }
+
+    /// Frees up to `budget` links from the head of the removed record's link list and
+    /// reports whether the list is now empty.
+    fn free_links_from(&mut self, slot: u32, budget: usize) -> bool {
+        for _ in 0..budget {
+            let link_slot = self.records[slot as usize].first_link;
+            if link_slot == NONE {
+                return true;
+            }
             let link = self.links[link_slot as usize];
             let end = self.end_of(link_slot, slot);
-            let next = link.next[end];
+            self.detach_link(link_slot, end, slot);
             if link.first != link.second {
                 let other = if end == 0 { link.second } else { link.first };
                 self.detach_link(link_slot, 1 - end, other);
@@ -689,17 +792,8 @@ impl Database {
             self.link_index.remove(&link_key(link.first, link.second));
             self.free_links.push(link_slot);
             self.live_links -= 1;
-            link_slot = next;
         }
-        self.records[slot as usize].first_link = NONE;
-        self.unfile_expiry(slot);
-        self.unlink_recency(slot);
-        self.index_remove(slot);
-        let record = &mut self.records[slot as usize];
-        record.live = false;
-        record.key = Key::from_bytes(&[]);
-        self.free_records.push(slot);
-        self.live_records -= 1;
+        self.records[slot as usize].first_link == NONE
     }
 
     /// Returns the least recently updated live record that `keep` does not reject.
@@ -821,7 +915,7 @@ impl Database {
             + (self.free_records.capacity() + self.free_links.capacity()) * size_of::<u32>()
             + heap_keys
             + expiry;
-        StoreStats { records: self.live_records as u64, links: self.live_links as u64, bytes: bytes as u64 }
+        StoreStats { records: self.live_records as u64, links: self.live_links() as u64, bytes: bytes as u64 }
     }
 }
 
@@ -844,4 +938,80 @@ fn link_key(first: u32, second: u32) -> (u32, u32) {
 fn bucket_of(timestamp: f64) -> i64 {
     // `as` saturates for huge values and maps NaN to 0.
     (timestamp * BUCKETS_PER_SECOND).floor() as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(name: &str) -> Key {
+        Key::from_bytes(name.as_bytes())
+    }
+
+    /// Builds a store with a hub record linked to `leaves` leaf records and returns
+    /// it, the hub's slot and the leaves' slots.
+    fn hub_store(leaves: usize) -> (Database, u32, Vec<u32>) {
+        let mut database = Database::new(&[0.1, 1.0]);
+        let hub = database.insert(&key("hub"), 1.0, Some(Sample::size(60)));
+        let leaves: Vec<u32> = (0..leaves)
+            .map(|i| {
+                let leaf = database.insert(&key(&format!("leaf {i}")), 1.0, Some(Sample::size(60)));
+                database.link_between(leaf, hub, 1.0);
+                leaf
+            })
+            .collect();
+        (database, hub, leaves)
+    }
+
+    #[test]
+    fn hub_removal_frees_links_later() {
+        let (mut database, hub, leaves) = hub_store(100);
+        database.set_links_freed_on_removal(8);
+        database.remove(hub);
+        assert_eq!(database.live_links(), 0);
+        assert!(database.links_of_removed_pending());
+        assert_eq!(database.find(&key("hub")), None);
+
+        // 92 links are left: 9 calls of 10 free 90 of them.
+        for _ in 0..9 {
+            database.free_links_of_removed(10);
+            assert!(database.links_of_removed_pending());
+            let fresh = database.insert(&key("fresh"), 2.0, Some(Sample::size(1)));
+            assert_ne!(fresh, hub, "a removed record's slot is reused only once its links are freed");
+            database.remove(fresh);
+        }
+        database.free_links_of_removed(10);
+        assert!(!database.links_of_removed_pending());
+        assert_eq!(database.live_links(), 0);
+        assert_eq!(database.live_link_slots().count(), 0);
+        for leaf in leaves {
+            assert_eq!(database.record(leaf).first_link, NONE, "leaf {leaf} still lists a link");
+        }
+    }
+
+    #[test]
+    fn shared_link_of_removed_records_counts_once() {
+        let (mut database, hub, leaves) = hub_store(5);
+        let other_hub = database.insert(&key("other hub"), 1.0, Some(Sample::size(60)));
+        database.link_between(hub, other_hub, 1.0);
+        for &leaf in &leaves {
+            database.link_between(leaf, other_hub, 1.0);
+        }
+        // A self-loop is on its record's list once.
+        database.link_between(other_hub, other_hub, 1.0);
+        assert_eq!(database.live_links(), 12);
+
+        database.set_links_freed_on_removal(1);
+        database.remove(hub);
+        assert_eq!(database.live_links(), 6);
+        database.remove(leaves[0]);
+        assert_eq!(database.live_links(), 5);
+        database.remove(other_hub);
+        assert_eq!(database.live_links(), 0);
+
+        database.free_all_links_of_removed();
+        assert_eq!(database.live_link_slots().count(), 0);
+        database.link_between(leaves[1], leaves[2], 2.0);
+        assert_eq!(database.live_links(), 1);
+    }
 }
