@@ -2,9 +2,11 @@
 //!
 //! Fills an engine with about a million live records from distinct sources, then times
 //! every update of a further stream of vectors one by one (cleaning rounds included)
-//! and prints the median, 99.9th percentile and maximum, then does the same while a
-//! cleaning round removes every one of those records. Then times peeks of 16
-//! vectors against stores of about 1,000 and about 1,000,000 records.
+//! and prints the median, 99.9th percentile and maximum, then does the same while
+//! cleaning rounds remove every one of those records. For comparison it times a loop of
+//! fixed arithmetic of about the same median in the same run: its slowest iterations
+//! show how long this machine itself stalls a thread. Then it times peeks of 16 vectors
+//! against stores of about 1,000 and about 1,000,000 records.
 //! Run with `cargo bench --bench latency`.
 
 use std::hint::black_box;
@@ -30,10 +32,13 @@ fn vector(host: u64, timestamp: f64) -> TrafficVector {
 }
 
 /// Fills an engine with `hosts` sources, 1 µs apart; returns it and the next timestamp.
-/// The record limit (2,000,000, never reached) sizes the indexes up front.
+/// Memory for five records per source is preallocated, and the record limit
+/// (2,000,000, never reached) sizes the indexes up front.
 fn filled(hosts: u64) -> (Engine, f64) {
     let config = Config { record_limit: Some(2_000_000), ..Config::default() };
     let mut engine = Engine::new(config).unwrap();
+    // Maps the memory of every record the benchmark creates before timing starts.
+    engine.preallocate(hosts * 5).unwrap();
     let mut out = vec![0.0; engine.feature_count()];
     let mut timestamp = 1_000.0;
     for host in 0..hosts {
@@ -43,60 +48,71 @@ fn filled(hosts: u64) -> (Engine, f64) {
     (engine, timestamp)
 }
 
-fn percentile(sorted: &[Duration], fraction: f64) -> Duration {
-    sorted[((sorted.len() - 1) as f64 * fraction).round() as usize]
+/// Times `count` calls of `step` one by one and prints the median, 99.9th percentile
+/// and maximum, and the slowest calls with their time since the first call.
+fn time_each(label: &str, count: u64, mut step: impl FnMut(u64)) -> Duration {
+    let mut latencies = Vec::with_capacity(count as usize);
+    let first = Instant::now();
+    for index in 0..count {
+        let started = Instant::now();
+        step(index);
+        latencies.push((started.elapsed(), started - first, index));
+    }
+    latencies.sort();
+    let percentile = |fraction: f64| latencies[((latencies.len() - 1) as f64 * fraction).round() as usize].0;
+    let median = percentile(0.5);
+    println!(
+        "{label}: median {median:?}, 99.9th percentile {:?}, maximum {:?}",
+        percentile(0.999),
+        latencies[latencies.len() - 1].0
+    );
+    for (latency, at, index) in latencies.iter().rev().take(4) {
+        println!("    slow call {index} at {:.1} ms: {latency:?}", at.as_secs_f64() * 1e3);
+    }
+    median
+}
+
+/// Arithmetic that takes about the same time on every call.
+fn fixed_work(rounds: u32) -> f64 {
+    let mut value = 1.0f64;
+    for round in 0..rounds {
+        value = (value * 1.000_000_1 + f64::from(round)).sqrt();
+    }
+    value
 }
 
 fn main() {
     // Each new source creates four records (MAC-IP, jitter, channel, socket).
     let (mut engine, mut timestamp) = filled(250_000);
-    println!("store: {} records, {} links, {} bytes", engine.stats().records, engine.stats().links, engine.stats().bytes);
+    let stats = engine.stats();
+    println!("store: {} records, {} links, {} bytes", stats.records, stats.links, stats.bytes);
 
     // Half the updates revisit known sources, half bring new ones; the stream spans
     // 20 cleaning rounds.
     let mut out = vec![0.0; engine.feature_count()];
-    let mut latencies = Vec::with_capacity(100_000);
-    for index in 0..100_000u64 {
+    let median = time_each("update latency with about 1,100,000 records", 100_000, |index| {
         let host = if index % 2 == 0 { index % 250_000 } else { 250_000 + index };
-        let vector = vector(host, timestamp);
+        engine.update(&vector(host, timestamp), &mut out).unwrap();
         timestamp += 1e-6;
-        let started = Instant::now();
-        engine.update(&vector, &mut out).unwrap();
-        latencies.push(started.elapsed());
-    }
-    let mut indexed: Vec<(Duration, usize)> = latencies.iter().copied().zip(0..).collect();
-    indexed.sort();
-    for (latency, index) in indexed.iter().rev().take(5) {
-        println!("slow update {index}: {latency:?}");
-    }
-    latencies.sort();
-    println!(
-        "update latency with {} records: median {:?}, 99.9th percentile {:?}, maximum {:?}",
-        engine.stats().records,
-        percentile(&latencies, 0.5),
-        percentile(&latencies, 0.999),
-        latencies[latencies.len() - 1]
-    );
+    });
 
-    // A mass expiry: an hour later every record is outdated, and the next cleaning
-    // round removes a million records while updates go on.
+    // The machine's own stalls: fixed work calibrated to the same median.
+    let started = Instant::now();
+    black_box(fixed_work(black_box(100_000)));
+    let per_round = started.elapsed() / 100_000;
+    let rounds = (median.as_nanos() / per_round.as_nanos().max(1)).max(1) as u32;
+    time_each("fixed arithmetic of the same median (this machine's stalls)", 100_000, |_| {
+        black_box(fixed_work(black_box(rounds)));
+    });
+
+    // A mass expiry: an hour later every record is outdated, and the following
+    // cleaning rounds remove a million records while updates go on.
     timestamp += 3_600.0;
-    let mut latencies = Vec::with_capacity(20_000);
-    for index in 0..20_000u64 {
-        let vector = vector(5_000_000 + index, timestamp);
+    time_each("update latency while a million records expire", 20_000, |index| {
+        engine.update(&vector(5_000_000 + index, timestamp), &mut out).unwrap();
         timestamp += 1e-6;
-        let started = Instant::now();
-        engine.update(&vector, &mut out).unwrap();
-        latencies.push(started.elapsed());
-    }
-    latencies.sort();
-    println!(
-        "update latency while a million records expire: median {:?}, 99.9th percentile {:?}, maximum {:?}; {} records left",
-        percentile(&latencies, 0.5),
-        percentile(&latencies, 0.999),
-        latencies[latencies.len() - 1],
-        engine.stats().records
-    );
+    });
+    println!("    {} records left", engine.stats().records);
 
     // Peek cost against a small and a large store.
     for hosts in [250, 250_000] {

@@ -345,6 +345,20 @@ enum afterimage_status afterimage_feature_name(const struct afterimage *handle,
                                                size_t buffer_length,
                                                size_t *name_length);
 
+// Allocates the memory of `records` records (and as many links) now and has the
+// kernel map it, so that no later update waits for fresh memory until the store
+// contains more than that. Call it once after afterimage_new in a packet path with a
+// latency budget. It takes about 340 bytes per record with the default decay factors.
+// Features never depend on it.
+//
+// Returns AFTERIMAGE_OK, AFTERIMAGE_NULL_ARGUMENT, AFTERIMAGE_INVALID_ARGUMENT (a count
+// whose memory exceeds half of the machine's physical memory, or that the allocator
+// cannot provide) or AFTERIMAGE_PANIC. Locks the handle.
+//
+// # Safety
+// `handle` must be NULL or live.
+enum afterimage_status afterimage_preallocate(struct afterimage *handle, uint64_t records);
+
 // Stores the handle's database counters in `*stats_out`. Returns AFTERIMAGE_OK,
 // AFTERIMAGE_NULL_ARGUMENT or AFTERIMAGE_PANIC. Locks the handle.
 //

@@ -19,5 +19,5 @@ pub mod parse;
 pub mod state;
 pub mod vector;
 
-pub use engine::{Config, ConfigError, Engine, LimitPolicy, UpdateError};
+pub use engine::{Config, ConfigError, Engine, LimitPolicy, PreallocateError, UpdateError};
 pub use vector::{Address, Protocol, RawAddress, TrafficVector};

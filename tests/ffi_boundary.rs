@@ -6,8 +6,8 @@ use std::ptr::{null, null_mut};
 
 use ::afterimage::ffi::handle::{
     afterimage, afterimage_config, afterimage_config_default, afterimage_database_stats, afterimage_feature_count,
-    afterimage_feature_name, afterimage_free, afterimage_new, afterimage_peek_vectors, afterimage_stats,
-    afterimage_update_packet, afterimage_update_vector,
+    afterimage_feature_name, afterimage_free, afterimage_new, afterimage_peek_vectors, afterimage_preallocate,
+    afterimage_stats, afterimage_update_packet, afterimage_update_vector,
 };
 use ::afterimage::ffi::state::{
     afterimage_load_state, afterimage_load_state_from_buffer, afterimage_save_state, afterimage_save_state_to_buffer,
@@ -155,6 +155,7 @@ fn null_arguments_name_the_argument() {
         assert_fails(afterimage_feature_count(handle.0, null_mut()), AFTERIMAGE_NULL_ARGUMENT, &["count_out"]);
         assert_fails(afterimage_feature_name(handle.0, 0, null_mut(), 10, null_mut()), AFTERIMAGE_NULL_ARGUMENT, &["buffer"]);
         assert_fails(afterimage_stats(handle.0, null_mut()), AFTERIMAGE_NULL_ARGUMENT, &["stats_out"]);
+        assert_fails(afterimage_preallocate(null_mut(), 10), AFTERIMAGE_NULL_ARGUMENT, &["handle"]);
         assert_fails(afterimage_save_state(handle.0, null()), AFTERIMAGE_NULL_ARGUMENT, &["path"]);
         assert_fails(afterimage_load_state(null(), null(), &mut out_handle), AFTERIMAGE_NULL_ARGUMENT, &["path"]);
         assert_fails(afterimage_state_size(handle.0, null_mut()), AFTERIMAGE_NULL_ARGUMENT, &["size_out"]);
@@ -455,4 +456,30 @@ proptest! {
         prop_assert_eq!(unsafe { afterimage_stats(handle.0, &mut stats) }, AFTERIMAGE_OK);
         prop_assert_eq!(stats.vectors_processed, history as u64, "peek changes nothing");
     }
+}
+
+#[test]
+fn preallocate_rejects_huge_counts() {
+    let handle = new_handle(&default_config());
+    // SAFETY: a live handle from new_handle.
+    unsafe {
+        assert_fails(afterimage_preallocate(handle.0, u64::MAX), AFTERIMAGE_INVALID_ARGUMENT, &["18446744073709551615", "at most"]);
+        assert_fails(
+            afterimage_preallocate(handle.0, u64::from(u32::MAX) - 1),
+            AFTERIMAGE_INVALID_ARGUMENT,
+            &["4294967294", "half of this machine", "give a smaller count"],
+        );
+    }
+    let mut stats = afterimage_database_stats { records: 0, links: 0, bytes: 0, vectors_processed: 0 };
+    // SAFETY: as above; stats is a valid local.
+    unsafe {
+        assert_eq!(afterimage_stats(handle.0, &mut stats), AFTERIMAGE_OK);
+    }
+    let before = stats.bytes;
+    // SAFETY: as above.
+    unsafe {
+        assert_eq!(afterimage_preallocate(handle.0, 10_000), AFTERIMAGE_OK);
+        assert_eq!(afterimage_stats(handle.0, &mut stats), AFTERIMAGE_OK);
+    }
+    assert!(stats.bytes >= before + 10_000 * 200, "{} bytes after preallocating, {before} before", stats.bytes);
 }

@@ -309,6 +309,22 @@ proptest! {
     }
 
     #[test]
+    fn preallocated_engine_gives_same_features(vectors in vectors(200), interval in 1u64..20) {
+        let mut engine = Engine::new(config(interval)).unwrap();
+        let mut preallocated = Engine::new(config(interval)).unwrap();
+        preallocated.preallocate(50).unwrap();
+        let mut out = vec![0.0; engine.feature_count()];
+        let mut preallocated_out = vec![0.0; engine.feature_count()];
+        for (index, vector) in vectors.iter().enumerate() {
+            engine.update(vector, &mut out).unwrap();
+            preallocated.update(vector, &mut preallocated_out).unwrap();
+            prop_assert_eq!(bits(&preallocated_out), bits(&out), "vector {}", index);
+        }
+        prop_assert_eq!(preallocated.stats().records, engine.stats().records);
+        prop_assert_eq!(preallocated.stats().links, engine.stats().links);
+    }
+
+    #[test]
     fn rejected_vector_leaves_state_unchanged(vectors in vectors(200), limit in 6u64..20) {
         let limited = Config { record_limit: Some(limit), ..config(13) };
         let mut engine = Engine::new(limited).unwrap();

@@ -2,10 +2,29 @@
 //! no update pays for copying the whole store (a doubling `Vec` of a million records
 //! stalls for milliseconds), and at most one chunk of capacity is unused.
 
+use std::collections::TryReserveError;
 use std::ops::{Index, IndexMut};
 
 /// Elements per chunk.
 const CHUNK: usize = 4096;
+
+/// Bytes between the writes that make the kernel map a reserved chunk's pages: 4 KiB,
+/// the smallest page size on x86-64 and the usual one on ARM64 Linux.
+const PAGE: usize = 4096;
+
+/// Allocates a chunk of `capacity` elements and writes one byte in each of its pages, so
+/// that the page faults of first use happen now rather than in a later update.
+fn touched_chunk<T>(capacity: usize) -> Result<Vec<T>, TryReserveError> {
+    let mut chunk: Vec<T> = Vec::new();
+    chunk.try_reserve_exact(capacity)?;
+    let base = chunk.as_mut_ptr().cast::<u8>();
+    for offset in (0..capacity * std::mem::size_of::<T>()).step_by(PAGE) {
+        // SAFETY: `offset` is inside the allocation just reserved, and a byte written to
+        // unused capacity is never read as a `T`: elements are written before use.
+        unsafe { base.add(offset).write_volatile(0) };
+    }
+    Ok(chunk)
+}
 
 /// A growable array of `T` in chunks of [`CHUNK`] elements.
 #[derive(Clone, Debug)]
@@ -47,6 +66,15 @@ impl<T> Chunked<T> {
     pub fn iter(&self) -> impl Iterator<Item = &T> + '_ {
         self.chunks.iter().flatten()
     }
+
+    /// Allocates and maps the chunks for `count` elements in all.
+    pub fn reserve_mapped(&mut self, count: usize) -> Result<(), TryReserveError> {
+        while self.capacity() < count {
+            self.chunks.try_reserve(1)?;
+            self.chunks.push(touched_chunk(CHUNK)?);
+        }
+        Ok(())
+    }
 }
 
 impl<T> Index<usize> for Chunked<T> {
@@ -69,7 +97,7 @@ impl<T> IndexMut<usize> for Chunked<T> {
 #[derive(Clone, Debug)]
 pub struct Rows {
     stride: usize,
-    chunks: Vec<Box<[f64]>>,
+    chunks: Vec<Vec<f64>>,
     len: usize,
 }
 
@@ -83,11 +111,23 @@ impl Rows {
         self.chunks.len() * CHUNK
     }
 
-    /// Appends a row of zeros and returns its index.
+    /// Allocates and maps the chunks for `count` rows in all.
+    pub fn reserve_mapped(&mut self, count: usize) -> Result<(), TryReserveError> {
+        while self.capacity() < count {
+            self.chunks.try_reserve(1)?;
+            self.chunks.push(touched_chunk(CHUNK * self.stride)?);
+        }
+        Ok(())
+    }
+
+    /// Appends a row of zeros and returns its index. A new chunk is only reserved,
+    /// and its rows are written as they are added, so no update zeroes a whole chunk.
     pub fn push_zeros(&mut self) -> usize {
         if self.len == self.capacity() {
-            self.chunks.push(vec![0.0; CHUNK * self.stride].into_boxed_slice());
+            self.chunks.push(Vec::with_capacity(CHUNK * self.stride));
         }
+        let chunk = &mut self.chunks[self.len / CHUNK];
+        chunk.resize(chunk.len() + self.stride, 0.0);
         self.len += 1;
         self.len - 1
     }

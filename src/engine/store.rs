@@ -6,9 +6,9 @@
 //! links (threaded through the links themselves), so removing a record removes its
 //! links in time proportional to their number without any per-record allocation.
 //! A removed record with many links (a busy server) keeps its slot and the rest of
-//! its list until later updates have freed them a few at a time: no update waits for
-//! tens of thousands of links, and no lookup can reach them, because the record has
-//! left the key index.
+//! its list until later updates have freed them a few at a time. So no update waits
+//! for tens of thousands of links. No lookup can reach them meanwhile, because the
+//! record has left the key index.
 //! An expiry index files every record under a conservative estimate of the time at
 //! which all of its weights fall below the threshold. A cleaning round therefore only
 //! looks at records filed at or before its timestamp, and applies the reference's
@@ -41,9 +41,14 @@ pub struct Record {
     pub last_timestamp: f64,
     /// First link of this record's link list.
     first_link: u32,
+    /// The expiry bucket the record is filed under when `filed`, and its neighbours
+    /// in that bucket's list.
     expiry_bucket: i64,
-    expiry_position: u32,
-    /// Neighbours in the recency list (most recently updated first).
+    expiry_next: u32,
+    expiry_previous: u32,
+    filed: bool,
+    /// Neighbours in the recency list (most recently updated first). A free slot
+    /// keeps the next free slot in `older`.
     newer: u32,
     older: u32,
     /// Update order, used to order copies by recency.
@@ -60,6 +65,7 @@ pub struct Link {
     pub second: u32,
     /// Neighbours in the link lists of `first` (index 0) and `second` (index 1). A
     /// self-loop (`first == second`) is in its record's list once, through index 0.
+    /// A free slot keeps the next free slot in `next[0]`.
     next: [u32; 2],
     previous: [u32; 2],
     pub last_timestamp: f64,
@@ -89,12 +95,16 @@ pub struct Database {
     hasher: RandomState,
     records: Chunked<Record>,
     values: Rows,
-    free_records: Vec<u32>,
+    /// First free record slot; free slots are chained through the slots themselves,
+    /// so freeing never grows an array.
+    free_records: u32,
     links: Chunked<Link>,
     link_values: Rows,
-    free_links: Vec<u32>,
+    free_links: u32,
     link_index: HashMap<(u32, u32), u32, RandomState>,
-    expiry: HashMap<i64, Vec<u32>, RandomState>,
+    /// Expiry buckets: the records filed under each form a list threaded through the
+    /// records, so filing never grows or frees an array.
+    expiry: HashMap<i64, ExpiryBucket, RandomState>,
     expiry_buckets: BTreeSet<i64>,
     newest: u32,
     oldest: u32,
@@ -117,6 +127,13 @@ pub struct Database {
     /// one packet were often last updated by the same earlier packet, and the same
     /// `pow` inputs give the same outputs, so reusing them changes no bits.
     multiplier_cache: MultiplierCache,
+}
+
+/// The head and length of one expiry bucket's record list.
+#[derive(Clone, Copy, Debug)]
+struct ExpiryBucket {
+    first: u32,
+    len: u32,
 }
 
 /// A cleaning round whose removals are still being carried out.
@@ -173,10 +190,10 @@ impl Database {
             hasher: RandomState::default(),
             records: Chunked::default(),
             values: Rows::new(3 * decay.len()),
-            free_records: Vec::new(),
+            free_records: NONE,
             links: Chunked::default(),
             link_values: Rows::new(decay.len()),
-            free_links: Vec::new(),
+            free_links: NONE,
             link_index: HashMap::default(),
             expiry: HashMap::default(),
             expiry_buckets: BTreeSet::new(),
@@ -208,6 +225,31 @@ impl Database {
     /// Sets how many links removing a record frees at once (at least 1).
     pub fn set_links_freed_on_removal(&mut self, links: usize) {
         self.links_freed_on_removal = links.max(1);
+    }
+
+    /// Allocates the storage and indexes of `records` records and as many links, and
+    /// has the kernel map its pages now, so that no later update waits for memory
+    /// until the store grows past that size. Returns the reason when memory runs out.
+    pub fn preallocate(&mut self, records: usize) -> Result<(), &'static str> {
+        let failed = |_| "memory allocation failed";
+        self.records.reserve_mapped(records).map_err(failed)?;
+        self.values.reserve_mapped(records).map_err(failed)?;
+        self.links.reserve_mapped(records).map_err(failed)?;
+        self.link_values.reserve_mapped(records).map_err(failed)?;
+        let records_by_slot = &self.records;
+        let hasher = &self.hasher;
+        let needed = records.saturating_sub(self.index.len());
+        self.index
+            .try_reserve(needed, |&slot| hasher.hash_one(&records_by_slot[slot as usize].key))
+            .map_err(|_| "memory allocation failed")?;
+        self.link_index.try_reserve(records.saturating_sub(self.link_index.len())).map_err(failed)
+    }
+
+    /// Estimates the bytes that [`Database::preallocate`] takes per record.
+    pub fn preallocated_bytes_per_record(&self) -> usize {
+        use std::mem::size_of;
+        size_of::<Record>() + size_of::<Link>() + 4 * self.windows * size_of::<f64>() + 2 * (size_of::<u32>() + 1) * 2
+            + (size_of::<((u32, u32), u32)>() + 1) * 2
     }
 
     pub fn windows(&self) -> usize {
@@ -331,7 +373,7 @@ impl Database {
         // An update forward in time never moves a record's expiry earlier, so its
         // filing stays a valid lower bound; an update back in time may. A record set
         // aside by the cleaning round in progress is not filed at all.
-        if !(elapsed >= 0.0) || self.records[slot as usize].expiry_position == NONE {
+        if !(elapsed >= 0.0) || !self.records[slot as usize].filed {
             self.refile_expiry(slot);
         }
     }
@@ -342,22 +384,23 @@ impl Database {
             last_timestamp: timestamp,
             first_link: NONE,
             expiry_bucket: 0,
-            expiry_position: NONE,
+            expiry_next: NONE,
+            expiry_previous: NONE,
+            filed: false,
             newer: NONE,
             older: NONE,
             sequence: 0,
             checked_round: self.round,
             live: true,
         };
-        let slot = match self.free_records.pop() {
-            Some(slot) => {
-                self.records[slot as usize] = record;
-                slot
-            }
-            None => {
-                self.values.push_zeros();
-                self.records.push(record) as u32
-            }
+        let slot = if self.free_records != NONE {
+            let slot = self.free_records;
+            self.free_records = self.records[slot as usize].older;
+            self.records[slot as usize] = record;
+            slot
+        } else {
+            self.values.push_zeros();
+            self.records.push(record) as u32
         };
         Stat1d::init(self.values.row_mut(slot as usize), sample);
         self.index_insert(slot);
@@ -434,39 +477,60 @@ impl Database {
     fn refile_expiry(&mut self, slot: u32) {
         let bucket = bucket_of(self.expiry_estimate(slot));
         let record = &self.records[slot as usize];
-        if record.expiry_position != NONE && record.expiry_bucket == bucket {
+        if record.filed && record.expiry_bucket == bucket {
             return;
         }
         self.unfile_expiry(slot);
-        let entries = self.expiry.entry(bucket).or_default();
-        if entries.is_empty() {
+        let entry = self.expiry.entry(bucket).or_insert(ExpiryBucket { first: NONE, len: 0 });
+        let next = entry.first;
+        entry.first = slot;
+        entry.len += 1;
+        if next == NONE {
             self.expiry_buckets.insert(bucket);
+        } else {
+            self.records[next as usize].expiry_previous = slot;
         }
-        entries.push(slot);
-        let position = (entries.len() - 1) as u32;
         let record = &mut self.records[slot as usize];
         record.expiry_bucket = bucket;
-        record.expiry_position = position;
+        record.expiry_next = next;
+        record.expiry_previous = NONE;
+        record.filed = true;
     }
 
     fn unfile_expiry(&mut self, slot: u32) {
-        let (bucket, position) = {
-            let record = &self.records[slot as usize];
-            (record.expiry_bucket, record.expiry_position)
-        };
-        if position == NONE {
+        let record = &self.records[slot as usize];
+        if !record.filed {
             return;
         }
-        let entries = self.expiry.get_mut(&bucket).expect("a filed record's bucket exists");
-        entries.swap_remove(position as usize);
-        if let Some(&moved) = entries.get(position as usize) {
-            self.records[moved as usize].expiry_position = position;
+        let (bucket, next, previous) = (record.expiry_bucket, record.expiry_next, record.expiry_previous);
+        if next != NONE {
+            self.records[next as usize].expiry_previous = previous;
         }
-        if entries.is_empty() {
+        if previous != NONE {
+            self.records[previous as usize].expiry_next = next;
+        }
+        let entry = self.expiry.get_mut(&bucket).expect("a filed record's bucket exists");
+        entry.len -= 1;
+        if previous == NONE {
+            entry.first = next;
+        }
+        if entry.len == 0 {
             self.expiry.remove(&bucket);
             self.expiry_buckets.remove(&bucket);
         }
-        self.records[slot as usize].expiry_position = NONE;
+        self.records[slot as usize].filed = false;
+    }
+
+    /// Lists the records filed under `bucket`.
+    fn bucket_records(&self, bucket: i64) -> impl Iterator<Item = u32> + '_ {
+        let mut slot = self.expiry.get(&bucket).map_or(NONE, |entry| entry.first);
+        std::iter::from_fn(move || {
+            let current = slot;
+            (current != NONE).then(|| {
+                slot = self.records[current as usize].expiry_next;
+                current
+            })
+        })
     }
 
     /// Returns the link between two records, creating it with zero residuals and
@@ -478,16 +542,15 @@ impl Database {
             return slot;
         }
         let link = Link { first, second, next: [NONE; 2], previous: [NONE; 2], last_timestamp: timestamp, live: true };
-        let slot = match self.free_links.pop() {
-            Some(slot) => {
-                self.links[slot as usize] = link;
-                self.link_values.row_mut(slot as usize).fill(0.0);
-                slot
-            }
-            None => {
-                self.link_values.push_zeros();
-                self.links.push(link) as u32
-            }
+        let slot = if self.free_links != NONE {
+            let slot = self.free_links;
+            self.free_links = self.links[slot as usize].next[0];
+            self.links[slot as usize] = link;
+            self.link_values.row_mut(slot as usize).fill(0.0);
+            slot
+        } else {
+            self.link_values.push_zeros();
+            self.links.push(link) as u32
         };
         self.attach_link(slot, 0, first);
         if first != second {
@@ -575,8 +638,8 @@ impl Database {
     pub fn expiry_candidates(&self, timestamp: f64) -> Vec<u32> {
         let last_bucket = bucket_of(timestamp);
         let mut candidates = Vec::new();
-        for bucket in self.expiry_buckets.range(..=last_bucket) {
-            candidates.extend_from_slice(&self.expiry[bucket]);
+        for &bucket in self.expiry_buckets.range(..=last_bucket) {
+            candidates.extend(self.bucket_records(bucket));
         }
         candidates
     }
@@ -606,7 +669,7 @@ impl Database {
         self.round += 1;
         let last_bucket = bucket_of(timestamp);
         self.pending.push_back(PendingRound { timestamp, last_bucket, round: self.round });
-        let candidates = self.expiry_buckets.range(..=last_bucket).map(|bucket| self.expiry[bucket].len()).sum();
+        let candidates = self.expiry_buckets.range(..=last_bucket).map(|bucket| self.expiry[bucket].len as usize).sum();
         self.advance_cleaning(0);
         candidates
     }
@@ -629,8 +692,7 @@ impl Database {
         let mut multipliers = [0.0; super::MAX_DECAY_FACTORS];
         let mut examined = 0;
         while let Some(&pending) = self.pending.front() {
-            loop {
-                let Some(&bucket) = self.expiry_buckets.first() else { break };
+            while let Some(&bucket) = self.expiry_buckets.first() {
                 if bucket > pending.last_bucket {
                     break;
                 }
@@ -638,7 +700,7 @@ impl Database {
                     return;
                 }
                 examined += 1;
-                let slot = *self.expiry[&bucket].last().expect("filed buckets are not empty");
+                let slot = self.expiry[&bucket].first;
                 self.unfile_expiry(slot);
                 let record = &self.records[slot as usize];
                 let undecided = record.checked_round < pending.round;
@@ -659,22 +721,22 @@ impl Database {
             // This round has no candidates left: it is over.
             self.pending.pop_front();
             for slot in std::mem::take(&mut self.deferred) {
-                if self.records[slot as usize].live && self.records[slot as usize].expiry_position == NONE {
+                if self.records[slot as usize].live && !self.records[slot as usize].filed {
                     self.refile_expiry(slot);
                 }
             }
         }
     }
 
-    /// Checks whether the round `pending` has yet to decide on the record: it was not
-    /// updated or decided since the round started, and it is filed in the round's
-    /// range or set aside by the round being carried out (which files it again later).
-    /// A record filed beyond the range is not outdated at the round's time, because
-    /// its filing is a lower bound of its expiry.
+    /// Checks whether the round `pending` has yet to decide on the record. That is the
+    /// case when the record was not updated or decided since the round started, and is
+    /// filed in the round's range or set aside by the round being carried out. A record
+    /// filed beyond the range is not outdated at the round's time, because its filing
+    /// is a lower bound of its expiry.
     #[inline]
     fn undecided_by(&self, slot: u32, pending: &PendingRound) -> bool {
         let record = &self.records[slot as usize];
-        let in_range = record.expiry_position == NONE || record.expiry_bucket <= pending.last_bucket;
+        let in_range = !record.filed || record.expiry_bucket <= pending.last_bucket;
         record.live && in_range && record.checked_round < pending.round
     }
 
@@ -682,8 +744,8 @@ impl Database {
     pub fn pending_removals(&self) -> Vec<u32> {
         let Some(last_bucket) = self.pending.iter().map(|pending| pending.last_bucket).max() else { return Vec::new() };
         let mut removals = Vec::new();
-        for bucket in self.expiry_buckets.range(..=last_bucket) {
-            removals.extend(self.expiry[bucket].iter().copied().filter(|&slot| self.removed_by_pending_round(slot)));
+        for &bucket in self.expiry_buckets.range(..=last_bucket) {
+            removals.extend(self.bucket_records(bucket).filter(|&slot| self.removed_by_pending_round(slot)));
         }
         removals.extend(self.deferred.iter().copied().filter(|&slot| self.removed_by_pending_round(slot)));
         removals
@@ -741,10 +803,15 @@ impl Database {
         record.key = Key::from_bytes(&[]);
         self.live_records -= 1;
         if self.free_links_from(slot, self.links_freed_on_removal) {
-            self.free_records.push(slot);
+            self.free_record_slot(slot);
         } else {
             self.dying.push(slot);
         }
+    }
+
+    fn free_record_slot(&mut self, slot: u32) {
+        self.records[slot as usize].older = self.free_records;
+        self.free_records = slot;
     }
 
     /// Frees up to `budget` links of removed records, and the slots of the records
@@ -759,7 +826,7 @@ impl Database {
                 return;
             }
             self.dying.pop();
-            self.free_records.push(slot);
+            self.free_record_slot(slot);
         }
     }
 
@@ -788,9 +855,11 @@ impl Database {
                 let other = if end == 0 { link.second } else { link.first };
                 self.detach_link(link_slot, 1 - end, other);
             }
-            self.links[link_slot as usize].live = false;
             self.link_index.remove(&link_key(link.first, link.second));
-            self.free_links.push(link_slot);
+            let freed = &mut self.links[link_slot as usize];
+            freed.live = false;
+            freed.next[0] = self.free_links;
+            self.free_links = link_slot;
             self.live_links -= 1;
         }
         self.records[slot as usize].first_link == NONE
@@ -829,7 +898,9 @@ impl Database {
             last_timestamp: source.last_timestamp,
             first_link: NONE,
             expiry_bucket: 0,
-            expiry_position: NONE,
+            expiry_next: NONE,
+            expiry_previous: NONE,
+            filed: false,
             newer: NONE,
             older: NONE,
             sequence: source.sequence,
@@ -904,15 +975,14 @@ impl Database {
                 Key::Inline { .. } => 0,
             })
             .sum();
-        let expiry: usize = self.expiry.values().map(|entries| entries.capacity() * size_of::<u32>()).sum::<usize>()
-            + self.expiry.capacity() * (size_of::<(i64, Vec<u32>)>() + 1);
+        let expiry = self.expiry.capacity() * (size_of::<(i64, ExpiryBucket)>() + 1);
         let bytes = self.records.capacity() * size_of::<Record>()
             + self.values.capacity() * 3 * self.windows * size_of::<f64>()
             + self.index.capacity() * (size_of::<u32>() + 1)
             + self.links.capacity() * size_of::<Link>()
             + self.link_values.capacity() * self.windows * size_of::<f64>()
             + self.link_index.capacity() * (size_of::<((u32, u32), u32)>() + 1)
-            + (self.free_records.capacity() + self.free_links.capacity()) * size_of::<u32>()
+            + self.dying.capacity() * size_of::<u32>()
             + heap_keys
             + expiry;
         StoreStats { records: self.live_records as u64, links: self.live_links() as u64, bytes: bytes as u64 }

@@ -193,7 +193,7 @@ impl FeatureWriter {
         // Magic (6) + version (2) + length (2) + header, padded with spaces to the
         // reserved size and ended by a newline.
         let pad = NPY_HEADER_LEN - 10 - header.len() - 1;
-        header.extend(std::iter::repeat_n(' ', pad));
+        header.extend(std::iter::repeat(' ').take(pad));
         header.push('\n');
         self.file.write_all(b"\x93NUMPY\x01\x00")?;
         self.file.write_all(&((NPY_HEADER_LEN - 10) as u16).to_le_bytes())?;

@@ -110,6 +110,8 @@ int main(void) {
     EXPECT(afterimage_feature_name(handle, 100, text, sizeof text, &length), AFTERIMAGE_INVALID_ARGUMENT, "index 100");
     EXPECT(afterimage_stats(NULL, &stats), AFTERIMAGE_NULL_ARGUMENT, "handle");
     EXPECT(afterimage_stats(handle, NULL), AFTERIMAGE_NULL_ARGUMENT, "stats_out");
+    EXPECT(afterimage_preallocate(NULL, 10), AFTERIMAGE_NULL_ARGUMENT, "handle");
+    EXPECT(afterimage_preallocate(handle, UINT64_MAX), AFTERIMAGE_INVALID_ARGUMENT, "at most");
 
     EXPECT(afterimage_save_state(handle, NULL), AFTERIMAGE_NULL_ARGUMENT, "path");
     EXPECT(afterimage_save_state(handle, ""), AFTERIMAGE_INVALID_ARGUMENT, "path");
