@@ -54,7 +54,7 @@ pub struct Record {
     /// Update order, used to order copies by recency.
     pub sequence: u64,
     /// Latest cleaning round this record was decided for (or created or updated in).
-    checked_round: u32,
+    checked_round: u64,
     pub live: bool,
 }
 
@@ -119,7 +119,7 @@ pub struct Database {
     /// The cleaning rounds in progress, oldest first (see [`Database::start_cleaning`]).
     pending: VecDeque<PendingRound>,
     /// Number of the latest cleaning round started.
-    round: u32,
+    round: u64,
     /// Records decided for the round in progress whose new expiry estimate still falls
     /// in its range; they are filed again when the round ends.
     deferred: Vec<u32>,
@@ -141,7 +141,7 @@ struct ExpiryBucket {
 struct PendingRound {
     timestamp: f64,
     last_bucket: i64,
-    round: u32,
+    round: u64,
 }
 
 /// Decay multipliers for the last few elapsed times, replaced round-robin.
