@@ -747,7 +747,10 @@ impl Database {
         for &bucket in self.expiry_buckets.range(..=last_bucket) {
             removals.extend(self.bucket_records(bucket).filter(|&slot| self.removed_by_pending_round(slot)));
         }
-        removals.extend(self.deferred.iter().copied().filter(|&slot| self.removed_by_pending_round(slot)));
+        // A record set aside twice by the round being carried out is listed once.
+        removals.extend(self.deferred.iter().copied().filter(|&slot| !self.records[slot as usize].filed && self.removed_by_pending_round(slot)));
+        removals.sort_unstable();
+        removals.dedup();
         removals
     }
 
