@@ -166,6 +166,32 @@ fn output_over_input_is_rejected() {
 }
 
 #[test]
+fn output_over_linked_input_is_rejected() {
+    let folder = tempfile::tempdir().unwrap();
+    let copy = folder.path().join("capture.pcap");
+    std::fs::copy(capture("arp-scan-nmap.pcap"), &copy).unwrap();
+    let original = std::fs::read(&copy).unwrap();
+    let hard = folder.path().join("hard.pcap");
+    std::fs::hard_link(&copy, &hard).unwrap();
+    let state = folder.path().join("state.bin");
+    std::fs::hard_link(&copy, &state).unwrap();
+
+    // (extra arguments, option the message names)
+    let cases: [(&[&std::ffi::OsStr], &str); 2] =
+        [(&["-o".as_ref(), hard.as_os_str()], "with -o"), (&["--state-out".as_ref(), state.as_os_str()], "with --state-out")];
+    for (extra, option) in cases {
+        let mut arguments = vec!["extract".as_ref(), copy.as_os_str(), "--quiet".as_ref()];
+        arguments.extend_from_slice(extra);
+        let result = afterimage(&arguments);
+        let message = String::from_utf8_lossy(&result.stderr);
+        assert_eq!(result.status.code(), Some(2), "{message}");
+        assert!(message.contains("is the input file itself"), "{message}");
+        assert!(message.contains(option), "{message}");
+        assert_eq!(std::fs::read(&copy).unwrap(), original, "the capture is unchanged");
+    }
+}
+
+#[test]
 fn engine_option_checks() {
     let cases: [(&[&str], &str); 5] = [
         (&["--decay", "5,,3"], "has an empty entry"),

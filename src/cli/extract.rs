@@ -106,7 +106,7 @@ pub fn run(args: &ExtractArgs, explicit: ExplicitOptions) -> Result<ExitCode, St
         if !folder.is_dir() {
             return Err(format!("cannot save the state to {}: the folder {} does not exist", path.display(), folder.display()));
         }
-        check_not_input(&args.capture, path, "state")?;
+        check_not_input(&args.capture, path, "state", "--state-out")?;
     }
     let names = engine.config().feature_names();
     let rebase_to = if args.rebase_time { engine.last_timestamp() } else { None };
@@ -120,8 +120,8 @@ pub fn run(args: &ExtractArgs, explicit: ExplicitOptions) -> Result<ExitCode, St
 
     let features_path = args.output.clone().unwrap_or_else(|| args.capture.with_extension(args.format.extension()));
     let meta_path = meta_path_for(&features_path);
-    check_not_input(&args.capture, &features_path, "feature table")?;
-    check_not_input(&args.capture, &meta_path, "meta table")?;
+    check_not_input(&args.capture, &features_path, "feature table", "-o")?;
+    check_not_input(&args.capture, &meta_path, "meta table", "-o")?;
     let create_error = |path: &Path, error: std::io::Error| format!("cannot create {}: {error}", path.display());
     let features = FeatureWriter::create(&features_path, args.format.feature_format(), &names)
         .map_err(|error| create_error(&features_path, error))?;

@@ -188,17 +188,25 @@ impl FormatArg {
 /// Checks whether two paths name the same existing file (after resolving links and
 /// `..`).
 fn same_file(first: &std::path::Path, second: &std::path::Path) -> bool {
+    // Device and inode numbers also catch hard links, which have different paths.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(first), Ok(second)) = (std::fs::metadata(first), std::fs::metadata(second)) {
+            return first.dev() == second.dev() && first.ino() == second.ino();
+        }
+    }
     match (std::fs::canonicalize(first), std::fs::canonicalize(second)) {
         (Ok(first), Ok(second)) => first == second,
         _ => false,
     }
 }
 
-/// Rejects an output path that would overwrite the input.
-fn check_not_input(input: &std::path::Path, output: &std::path::Path, what: &str) -> Result<(), String> {
+/// Rejects an output path, given with `option`, that would overwrite the input.
+fn check_not_input(input: &std::path::Path, output: &std::path::Path, what: &str, option: &str) -> Result<(), String> {
     if same_file(input, output) {
         return Err(format!(
-            "the {what} path {} is the input file itself; choose another output path with -o",
+            "the {what} path {} is the input file itself; choose another path with {option}",
             output.display()
         ));
     }

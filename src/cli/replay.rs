@@ -45,7 +45,7 @@ pub fn run(args: &ReplayArgs) -> Result<ExitCode, String> {
     }
 
     let output = args.output.clone().unwrap_or_else(|| default_output(&args.meta, args.format));
-    check_not_input(&args.meta, &output, "feature table")?;
+    check_not_input(&args.meta, &output, "feature table", "-o")?;
     let mut features = FeatureWriter::create(&output, args.format.feature_format(), &engine.config().feature_names())
         .map_err(|error| format!("cannot create {}: {error}", output.display()))?;
     let mut row = vec![0.0; engine.feature_count()];

@@ -96,7 +96,7 @@ pub enum PreallocateError {
         "cannot preallocate {records} records: they need about {needed_mib} MiB, more than half of this machine's {total_mib} MiB; give a smaller count"
     )]
     TooLarge { records: u64, needed_mib: u64, total_mib: u64 },
-    #[error("cannot preallocate {records} records: at most {max} records fit in one store")]
+    #[error("cannot preallocate {records} records: at most {max} records fit in one store; give a smaller count")]
     TooMany { records: u64, max: u64 },
     #[error("cannot preallocate {records} records: {reason}; give a smaller count")]
     Failed { records: u64, reason: &'static str },
@@ -298,7 +298,8 @@ impl Engine {
     /// updates wait hundreds of microseconds. Takes about 340 bytes per record with
     /// the default five decay factors. Results never depend on this.
     ///
-    /// Rejects a count whose memory exceeds half of the machine's physical memory.
+    /// Rejects a count above 4,294,967,294 (slot numbers are 32 bits) or whose memory
+    /// exceeds half of the machine's physical memory.
     pub fn preallocate(&mut self, records: u64) -> Result<(), PreallocateError> {
         // Slot numbers are u32, with u32::MAX marking "none".
         let max = u64::from(u32::MAX - 1);

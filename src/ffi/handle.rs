@@ -446,8 +446,8 @@ pub unsafe extern "C" fn afterimage_feature_name(
 /// Features never depend on it.
 ///
 /// Returns AFTERIMAGE_OK, AFTERIMAGE_NULL_ARGUMENT, AFTERIMAGE_INVALID_ARGUMENT (a count
-/// whose memory exceeds half of the machine's physical memory, or that the allocator
-/// cannot provide) or AFTERIMAGE_PANIC. Locks the handle.
+/// above 4,294,967,294, one whose memory exceeds half of the machine's physical memory,
+/// or one that the allocator cannot provide) or AFTERIMAGE_PANIC. Locks the handle.
 ///
 /// # Safety
 /// `handle` must be NULL or live.
