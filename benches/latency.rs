@@ -3,7 +3,8 @@
 //! Fills an engine with about a million live records from distinct sources, then times
 //! every update of a further stream of vectors one by one (cleaning rounds included)
 //! and prints the median, 99.9th percentile and maximum, then does the same while
-//! cleaning rounds remove every one of those records. For comparison it times a loop of
+//! cleaning rounds remove every one of those records (about 1.2 million). It needs
+//! about 0.9 GB of memory and runs for a few seconds. For comparison it times a loop of
 //! fixed arithmetic of about the same median in the same run: its slowest iterations
 //! show how long this machine itself stalls a thread. Then it times peeks of 16 vectors
 //! against stores of about 1,000 and about 1,000,000 records.
@@ -106,13 +107,15 @@ fn main() {
     });
 
     // A mass expiry: an hour later every record is outdated, and the following
-    // cleaning rounds remove a million records while updates go on.
+    // cleaning rounds remove them all while updates from 10,000 new sources go on.
     timestamp += 3_600.0;
-    time_each("update latency while a million records expire", 20_000, |index| {
-        engine.update(&vector(5_000_000 + index, timestamp), &mut out).unwrap();
+    let before = engine.stats().records;
+    time_each("update latency while cleaning rounds remove 1,200,000 expired records", 170_000, |index| {
+        engine.update(&vector(5_000_000 + index % 10_000, timestamp), &mut out).unwrap();
         timestamp += 1e-6;
     });
-    println!("    {} records left", engine.stats().records);
+    let removed = before + 4 * 10_000 - engine.stats().records;
+    println!("    {removed} of the {before} records there were at the start removed in these updates");
 
     // Peek cost against a small and a large store.
     for hosts in [250, 250_000] {

@@ -46,7 +46,7 @@ typedef enum afterimage_status {
   // length output, that output receives the length needed.
   AFTERIMAGE_BUFFER_TOO_SMALL = 102,
   // The vector needs more new records than the record limit allows (policy reject).
-  // Nothing changed.
+  // No statistic changed (records that cleaning had already made due may be freed).
   AFTERIMAGE_RECORD_LIMIT = 200,
   // A file could not be opened, read, written or renamed.
   AFTERIMAGE_IO_ERROR = 300,
@@ -264,7 +264,8 @@ void afterimage_free(struct afterimage *handle);
 // Returns AFTERIMAGE_OK, AFTERIMAGE_NULL_ARGUMENT, AFTERIMAGE_INVALID_ARGUMENT (a
 // field out of range, a timestamp that is NaN or infinite),
 // AFTERIMAGE_BUFFER_TOO_SMALL, AFTERIMAGE_RECORD_LIMIT or AFTERIMAGE_PANIC. On
-// failure the engine is unchanged and features is not written. Locks the handle.
+// failure no statistic changes (records that cleaning had already made due may be
+// freed) and features is not written. Locks the handle.
 //
 // # Safety
 // `handle` must be NULL or live; `vector` must be NULL or valid, with its raw

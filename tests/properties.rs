@@ -339,7 +339,17 @@ proptest! {
                     shadow.update(vector, &mut shadow_out).unwrap();
                     prop_assert_eq!(bits(&out), bits(&shadow_out));
                 }
-                Err(UpdateError::RecordLimit { .. }) => prop_assert_eq!(engine.stats(), shadow.stats()),
+                Err(UpdateError::RecordLimit { .. }) => {
+                    // Looking for room may carry cleaning rounds forward, which frees
+                    // records already due, so compare the states with rounds finished.
+                    let mut settled = engine.clone();
+                    settled.finish_cleaning();
+                    let mut settled_shadow = shadow.clone();
+                    settled_shadow.finish_cleaning();
+                    prop_assert_eq!(settled.stats().records, settled_shadow.stats().records);
+                    prop_assert_eq!(settled.stats().links, settled_shadow.stats().links);
+                    prop_assert_eq!(settled.stats().updates, settled_shadow.stats().updates);
+                }
                 Err(other) => prop_assert!(false, "unexpected error {}", other),
             }
         }

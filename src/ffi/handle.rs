@@ -256,7 +256,8 @@ unsafe fn handle_ref<'a>(handle: *const afterimage) -> Result<&'a afterimage, Fa
 /// Returns AFTERIMAGE_OK, AFTERIMAGE_NULL_ARGUMENT, AFTERIMAGE_INVALID_ARGUMENT (a
 /// field out of range, a timestamp that is NaN or infinite),
 /// AFTERIMAGE_BUFFER_TOO_SMALL, AFTERIMAGE_RECORD_LIMIT or AFTERIMAGE_PANIC. On
-/// failure the engine is unchanged and features is not written. Locks the handle.
+/// failure no statistic changes (records that cleaning had already made due may be
+/// freed) and features is not written. Locks the handle.
 ///
 /// # Safety
 /// `handle` must be NULL or live; `vector` must be NULL or valid, with its raw

@@ -31,7 +31,7 @@ pub enum afterimage_status {
     AFTERIMAGE_BUFFER_TOO_SMALL = 102,
 
     /// The vector needs more new records than the record limit allows (policy reject).
-    /// Nothing changed.
+    /// No statistic changed (records that cleaning had already made due may be freed).
     AFTERIMAGE_RECORD_LIMIT = 200,
 
     /// A file could not be opened, read, written or renamed.
