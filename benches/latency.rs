@@ -73,6 +73,14 @@ fn time_each(label: &str, count: u64, mut step: impl FnMut(u64)) -> Duration {
     median
 }
 
+/// Reads and writes one pseudo-random element of `memory` and returns the next position.
+fn touch_memory(memory: &mut [u64], position: u64) -> u64 {
+    let next = position.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let index = (next >> 33) as usize % memory.len();
+    memory[index] = memory[index].wrapping_add(next);
+    black_box(next)
+}
+
 /// Arithmetic that takes about the same time on every call.
 fn fixed_work(rounds: u32) -> f64 {
     let mut value = 1.0f64;
@@ -105,6 +113,23 @@ fn main() {
     time_each("fixed arithmetic of the same median (this machine's stalls)", 100_000, |_| {
         black_box(fixed_work(black_box(rounds)));
     });
+
+    // The same with memory: random reads and writes over 400 MB, as many per call
+    // as give the same median. The engine's records are spread over as much memory.
+    let mut memory = vec![1u64; 50 << 20];
+    let mut position = 1u64;
+    let started = Instant::now();
+    for _ in 0..100_000 {
+        position = touch_memory(&mut memory, position);
+    }
+    let per_touch = started.elapsed() / 100_000;
+    let touches = (median.as_nanos() / per_touch.as_nanos().max(1)).max(1) as u32;
+    time_each("random memory access of the same median (this machine's stalls)", 100_000, |_| {
+        for _ in 0..touches {
+            position = touch_memory(&mut memory, position);
+        }
+    });
+    drop(memory);
 
     // A mass expiry: an hour later every record is outdated, and the following
     // cleaning rounds remove them all while updates from 10,000 new sources go on.
