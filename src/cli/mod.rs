@@ -203,10 +203,11 @@ fn same_file(first: &std::path::Path, second: &std::path::Path) -> bool {
 }
 
 /// Rejects an output path, given with `option`, that would overwrite the input.
-fn check_not_input(input: &std::path::Path, output: &std::path::Path, what: &str, option: &str) -> Result<(), String> {
+/// `output_kind` names the output in the message ("feature table", "state").
+fn check_not_input(input: &std::path::Path, output: &std::path::Path, output_kind: &str, option: &str) -> Result<(), String> {
     if same_file(input, output) {
         return Err(format!(
-            "the {what} path {} is the input file itself; choose another path with {option}",
+            "the {output_kind} path {} is the input file itself; choose another path with {option}",
             output.display()
         ));
     }
