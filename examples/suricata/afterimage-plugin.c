@@ -51,6 +51,7 @@ typedef struct Settings_ {
     uint64_t record_limit;
     uint32_t limit_policy;
     uint64_t cleaning_interval;
+    uint64_t preallocate; /* records whose memory each engine maps at start, 0 for none */
     bool per_thread;
     char *state_file; /* saved at shutdown when set */
     bool resume;      /* load state_file at start when it exists */
@@ -298,6 +299,9 @@ static void ReadSettings(void)
     if (section != NULL && SCConfGetChildValue(section, "cleaning-interval", &value) == 1) {
         ParseUnsigned("cleaning-interval", value, &settings.cleaning_interval);
     }
+    if (section != NULL && SCConfGetChildValue(section, "preallocate", &value) == 1) {
+        ParseUnsigned("preallocate", value, &settings.preallocate);
+    }
 
     if (section != NULL && SCConfGetChildValue(section, "threads", &value) == 1) {
         if (strcmp(value, "shared") == 0) {
@@ -427,6 +431,10 @@ static Sink *SinkOpen(unsigned number)
             SCLogError("invalid settings: %s", LastError());
             goto fail;
         }
+    }
+    if (settings.preallocate > 0 && afterimage_preallocate(sink->engine, settings.preallocate) != AFTERIMAGE_OK) {
+        SCLogError("%s.preallocate: %s", CONF_SECTION, LastError());
+        goto fail;
     }
     if (afterimage_feature_count(sink->engine, &sink->feature_count) != AFTERIMAGE_OK) {
         SCLogError("%s", LastError());

@@ -252,6 +252,7 @@ compare "exact-npy-custom-settings" ics-modbus-lan-13k.pcap npy "--decay 2,0.5 -
     "afterimage.decay-factors=2,0.5" "afterimage.record-limit=40" "afterimage.limit-policy=evict"
 compare "exact-record-limit-reject" arp-scan-nmap.pcap csv "--limit 30 --limit-policy reject" \
     "afterimage.record-limit=30" "afterimage.limit-policy=reject"
+compare "exact-preallocated" arp-scan-nmap.pcap csv "" "afterimage.preallocate=20000"
 
 # The same capture, given the settings as a YAML section instead of --set options.
 cat > "$CH$WORK/afterimage.yaml" <<'EOF'
@@ -285,7 +286,8 @@ else
 fi
 
 # Settings errors stop Suricata at startup instead of leaving it running without the logger.
-for setting in afterimage.format=parquet afterimage.decay-factors=0 afterimage.filename=/nonexistent/features.csv; do
+for setting in afterimage.format=parquet afterimage.decay-factors=0 afterimage.filename=/nonexistent/features.csv \
+        afterimage.preallocate=4000000000; do
     name=invalid-${setting#afterimage.}
     name=${name%%=*}
     run_suricata "$name" arp-scan-nmap.pcap single "$setting"
