@@ -89,6 +89,7 @@ def _load_library():
         ),
         "afterimage_peek_vectors": ([pointer, ctypes.POINTER(CVector), ctypes.c_size_t, doubles, ctypes.c_size_t], ctypes.c_int),
         "afterimage_stats": ([pointer, ctypes.POINTER(Stats)], ctypes.c_int),
+        "afterimage_preallocate": ([pointer, ctypes.c_uint64], ctypes.c_int),
     }
     for name, (arguments, result) in signatures.items():
         function = getattr(library, name)
@@ -227,6 +228,11 @@ class Engine:
         if status == RECORD_LIMIT:
             return None
         return out if _check(status) == OK else None
+
+    def preallocate(self, records):
+        """Allocates and maps the memory of `records` records now, so that no later
+        update waits for fresh memory until the engine contains more."""
+        _check(_lib.afterimage_preallocate(self._handle, records))
 
     def stats(self):
         stats = Stats()

@@ -64,3 +64,15 @@ def test_nan_timestamp_raises():
 def test_invalid_decay_factor_raises():
     with pytest.raises(afterimage_ffi.AfterImageError, match="-1"):
         afterimage_ffi.Engine(decay_factors=[1.0, -1.0])
+
+
+def test_preallocate_keeps_features():
+    vectors = sample_vectors(50)
+    with afterimage_ffi.Engine() as plain, afterimage_ffi.Engine() as preallocated:
+        preallocated.preallocate(10_000)
+        assert preallocated.stats()["bytes"] > plain.stats()["bytes"]
+        expected = plain.update_vectors(vectors)
+        assert np.array_equal(preallocated.update_vectors(vectors).view(np.uint64), expected.view(np.uint64))
+        with pytest.raises(afterimage_ffi.AfterImageError, match="give a smaller count") as raised:
+            preallocated.preallocate(2**64 - 1)
+        assert raised.value.status == 101
