@@ -14,7 +14,7 @@
 //! cleaning interval u64
 //! updates          u64
 //! last timestamp   u8 flag + f64
-//! sequence         u64      the store's recency counter
+//! sequence         u64      the store's recency counter (records are numbered 1..n on load)
 //! record count     u64
 //! records          key length u16, key bytes, last timestamp f64, sequence u64, 3D × f64
 //! link count       u64
@@ -190,9 +190,12 @@ pub fn load_from_bytes(bytes: &[u8], expected_config: Option<&Config>) -> Result
             )));
         }
         previous_sequence = record_sequence;
-        slots.push(database.restore_record(key, record_timestamp, record_sequence, &values));
+        // Only the order of sequence numbers matters, so the records are numbered 1..n
+        // again: a counter read from the file could be close enough to 2^64 to wrap.
+        let renumbered = slots.len() as u64 + 1;
+        slots.push(database.restore_record(key, record_timestamp, renumbered, &values));
     }
-    database.set_sequence(sequence);
+    database.set_sequence(record_count as u64);
 
     let link_count = input.count(8 + 8 + 8 + windows * 8, "link")?;
     let mut residuals = vec![0.0; windows];

@@ -538,7 +538,8 @@ impl Engine {
         update_2d(database, &keys.channel_source, &keys.channel_destination, timestamp, size, &mut out[6 * windows..13 * windows]);
         update_2d(database, &keys.socket_source, &keys.socket_destination, timestamp, size, &mut out[13 * windows..20 * windows]);
 
-        self.updates += 1;
+        // A state file may start the count anywhere, so it wraps rather than overflows.
+        self.updates = self.updates.wrapping_add(1);
         self.last_timestamp = Some(timestamp);
         if self.updates % self.config.cleaning_interval == 0 {
             if let Some(original) = original {
