@@ -350,14 +350,17 @@ impl Engine {
 
     /// Record and link counts, bytes held and updates so far. Records that a cleaning
     /// round in progress removes are counted until it reaches them (see
-    /// [`Engine::finish_cleaning`]).
+    /// [`Engine::finish_cleaning`]), with their links. Links of records already removed
+    /// are not counted, even while later updates are still freeing them.
     pub fn stats(&self) -> EngineStats {
         let store = self.database.stats();
         EngineStats { records: store.records, links: store.links, bytes: store.bytes, updates: self.updates }
     }
 
     /// Updates the statistics with one vector and writes its features to
-    /// `out[..feature_count()]`. On error nothing changes and `out` is not written.
+    /// `out[..feature_count()]`. On error no statistic changes and `out` is not
+    /// written; looking for room under the record limit may free records that cleaning
+    /// had already made due.
     pub fn update(&mut self, vector: &TrafficVector, out: &mut [f64]) -> Result<(), UpdateError> {
         let needed = self.feature_count();
         if out.len() < needed {
