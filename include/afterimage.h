@@ -173,7 +173,8 @@ typedef struct afterimage_database_stats {
   uint64_t records;
   // Live 2D links between records.
   uint64_t links;
-  // Bytes held by records, links and indexes (an estimate from capacities).
+  // Bytes held by records, links and indexes (an estimate from capacities, memory
+  // reserved by afterimage_preallocate included).
   uint64_t bytes;
   // Vectors processed by updates since the engine was created, counting those
   // before a saved state was loaded.

@@ -95,7 +95,8 @@ pub struct afterimage_database_stats {
     pub records: u64,
     /// Live 2D links between records.
     pub links: u64,
-    /// Bytes held by records, links and indexes (an estimate from capacities).
+    /// Bytes held by records, links and indexes (an estimate from capacities, memory
+    /// reserved by afterimage_preallocate included).
     pub bytes: u64,
     /// Vectors processed by updates since the engine was created, counting those
     /// before a saved state was loaded.
