@@ -633,14 +633,21 @@ impl Database {
         Stat1d::is_outdated(&self.values(slot)[..self.windows], multipliers)
     }
 
-    /// Record slots filed under an expiry at or before `timestamp`: a superset of the
-    /// records that are outdated at `timestamp`.
+    /// Record slots filed under an expiry at or before `timestamp`, and those that the
+    /// round being carried out has set aside: a superset of the records that are
+    /// outdated at `timestamp`.
     pub fn expiry_candidates(&self, timestamp: f64) -> Vec<u32> {
         let last_bucket = bucket_of(timestamp);
         let mut candidates = Vec::new();
         for &bucket in self.expiry_buckets.range(..=last_bucket) {
             candidates.extend(self.bucket_records(bucket));
         }
+        // Set-aside records are in no bucket until their round ends, and a record set
+        // aside twice is listed once.
+        let set_aside = self.deferred.iter().copied().filter(|&slot| self.records[slot as usize].live && !self.records[slot as usize].filed);
+        candidates.extend(set_aside);
+        candidates.sort_unstable();
+        candidates.dedup();
         candidates
     }
 
