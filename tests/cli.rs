@@ -110,21 +110,10 @@ fn fixed7_and_npy_formats_hold_same_values() {
 
     let folder = tempfile::tempdir().unwrap();
     let npy = folder.path().join("features.npy");
-    let output = afterimage(&[
-        "extract".as_ref(),
-        capture(name).as_os_str(),
-        "-o".as_ref(),
-        npy.as_os_str(),
-        "--format".as_ref(),
-        "npy".as_ref(),
-        "--quiet".as_ref(),
-    ]);
+    let output = extract_npy(name, &npy);
     assert!(output.status.success());
-    let bytes = std::fs::read(&npy).unwrap();
-    assert_eq!(&bytes[..6], b"\x93NUMPY");
-    let header = String::from_utf8_lossy(&bytes[10..128]);
+    let (header, values) = read_npy(&npy);
     assert!(header.contains(&format!("'shape': ({}, 100)", reference.len())), "{header}");
-    let values: Vec<f64> = bytes[128..].chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().unwrap())).collect();
     let flat: Vec<f64> = reference.into_iter().flatten().collect();
     assert_eq!(values.len(), flat.len());
     assert!(values.iter().zip(&flat).all(|(a, b)| a.to_bits() == b.to_bits()));
@@ -218,7 +207,20 @@ fn missing_state_folder_fails_before_processing() {
     assert!(extracted.features.is_none(), "no output is created");
 }
 
-/// Reads a `.npy` table written by `extract`: its shape from the header, then the values.
+/// Runs `extract --format npy --quiet` on the fixture capture `name`, writing `npy`.
+fn extract_npy(name: &str, npy: &std::path::Path) -> std::process::Output {
+    afterimage(&[
+        "extract".as_ref(),
+        capture(name).as_os_str(),
+        "-o".as_ref(),
+        npy.as_os_str(),
+        "--format".as_ref(),
+        "npy".as_ref(),
+        "--quiet".as_ref(),
+    ])
+}
+
+/// Reads a `.npy` table written by `extract` and returns its header text and values.
 fn read_npy(path: &std::path::Path) -> (String, Vec<f64>) {
     let bytes = std::fs::read(path).unwrap();
     assert_eq!(&bytes[..6], b"\x93NUMPY");
@@ -234,15 +236,7 @@ fn npy_over_many_batches_equals_csv() {
     let csv = extract(&capture(name), &[]);
     let folder = tempfile::tempdir().unwrap();
     let npy = folder.path().join("features.npy");
-    let output = afterimage(&[
-        "extract".as_ref(),
-        capture(name).as_os_str(),
-        "-o".as_ref(),
-        npy.as_os_str(),
-        "--format".as_ref(),
-        "npy".as_ref(),
-        "--quiet".as_ref(),
-    ]);
+    let output = extract_npy(name, &npy);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let (header, values) = read_npy(&npy);
     assert!(header.contains("'shape': (13450, 100)"), "{header}");

@@ -359,8 +359,8 @@ impl Engine {
 
     /// Updates the statistics with one vector and writes its features to
     /// `out[..feature_count()]`. On error no statistic changes and `out` is not
-    /// written; looking for room under the record limit may free records that cleaning
-    /// had already made due.
+    /// written. Looking for room under the record limit may still free records that
+    /// cleaning had already made due.
     pub fn update(&mut self, vector: &TrafficVector, out: &mut [f64]) -> Result<(), UpdateError> {
         let needed = self.feature_count();
         if out.len() < needed {
@@ -521,7 +521,6 @@ impl Engine {
     /// depend on this; it only frees the memory of removed records now.
     pub fn finish_cleaning(&mut self) {
         self.database.finish_cleaning();
-        self.database.free_all_links_of_removed();
     }
 
     /// Applies one vector; the limit has been checked. `original` is the engine a peek

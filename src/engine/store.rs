@@ -30,7 +30,7 @@ const NONE: u32 = u32::MAX;
 /// Expiry buckets per second of capture time.
 const BUCKETS_PER_SECOND: f64 = 16.0;
 
-/// Links that removing a record frees at once by default; the rest wait in
+/// Links that removing a record frees at once by default. The rest wait in
 /// [`Database::dying`].
 const LINKS_FREED_ON_REMOVAL: usize = 8;
 
@@ -95,7 +95,7 @@ pub struct Database {
     hasher: RandomState,
     records: Chunked<Record>,
     values: Rows,
-    /// First free record slot; free slots are chained through the slots themselves,
+    /// First free record slot. Free slots are chained through the slots themselves,
     /// so freeing never grows an array.
     free_records: u32,
     links: Chunked<Link>,
@@ -110,7 +110,7 @@ pub struct Database {
     oldest: u32,
     live_records: usize,
     /// Links not yet freed, those of removed records waiting in `dying` included.
-    live_links: usize,
+    stored_links: usize,
     /// Removed records whose links are still being freed, each still heading the rest
     /// of its link list. Their slots are reused only once the list is empty.
     dying: Vec<u32>,
@@ -200,7 +200,7 @@ impl Database {
             newest: NONE,
             oldest: NONE,
             live_records: 0,
-            live_links: 0,
+            stored_links: 0,
             dying: Vec::new(),
             links_freed_on_removal: LINKS_FREED_ON_REMOVAL,
             sequence: 0,
@@ -278,7 +278,7 @@ impl Database {
                 link_slot = link.next[end];
             }
         }
-        self.live_links - dead
+        self.stored_links - dead
     }
 
     /// Returns the slot of the record with `key`.
@@ -557,7 +557,7 @@ impl Database {
             self.attach_link(slot, 1, second);
         }
         self.link_index.insert(key, slot);
-        self.live_links += 1;
+        self.stored_links += 1;
         slot
     }
 
@@ -637,15 +637,19 @@ impl Database {
     /// round being carried out has set aside: a superset of the records that are
     /// outdated at `timestamp`.
     pub fn expiry_candidates(&self, timestamp: f64) -> Vec<u32> {
-        let last_bucket = bucket_of(timestamp);
+        self.candidates_through(bucket_of(timestamp))
+    }
+
+    /// Lists, once each, the records filed in buckets up to `last_bucket` and those
+    /// set aside by the round being carried out, which are in no bucket until it ends.
+    fn candidates_through(&self, last_bucket: i64) -> Vec<u32> {
         let mut candidates = Vec::new();
         for &bucket in self.expiry_buckets.range(..=last_bucket) {
             candidates.extend(self.bucket_records(bucket));
         }
-        // Set-aside records are in no bucket until their round ends, and a record set
-        // aside twice is listed once.
         let set_aside = self.deferred.iter().copied().filter(|&slot| self.records[slot as usize].live && !self.records[slot as usize].filed);
         candidates.extend(set_aside);
+        // A record set aside twice is in the list twice.
         candidates.sort_unstable();
         candidates.dedup();
         candidates
@@ -657,7 +661,6 @@ impl Database {
         let before = self.live_records;
         self.start_cleaning(timestamp);
         self.finish_cleaning();
-        self.free_all_links_of_removed();
         before - self.live_records
     }
 
@@ -681,11 +684,13 @@ impl Database {
         candidates
     }
 
-    /// Carries out every round in progress up to its end.
+    /// Carries out every round in progress up to its end and frees every link of
+    /// removed records.
     pub fn finish_cleaning(&mut self) {
         while !self.pending.is_empty() {
             self.advance_cleaning(usize::MAX);
         }
+        self.free_all_links_of_removed();
     }
 
     /// Reports whether a cleaning round is in progress.
@@ -750,14 +755,8 @@ impl Database {
     /// Lists the records that the rounds in progress have yet to remove (read-only).
     pub fn pending_removals(&self) -> Vec<u32> {
         let Some(last_bucket) = self.pending.iter().map(|pending| pending.last_bucket).max() else { return Vec::new() };
-        let mut removals = Vec::new();
-        for &bucket in self.expiry_buckets.range(..=last_bucket) {
-            removals.extend(self.bucket_records(bucket).filter(|&slot| self.removed_by_pending_round(slot)));
-        }
-        // A record set aside twice by the round being carried out is listed once.
-        removals.extend(self.deferred.iter().copied().filter(|&slot| !self.records[slot as usize].filed && self.removed_by_pending_round(slot)));
-        removals.sort_unstable();
-        removals.dedup();
+        let mut removals = self.candidates_through(last_bucket);
+        removals.retain(|&slot| self.removed_by_pending_round(slot));
         removals
     }
 
@@ -812,7 +811,8 @@ impl Database {
         record.live = false;
         record.key = Key::from_bytes(&[]);
         self.live_records -= 1;
-        if self.free_links_from(slot, self.links_freed_on_removal) {
+        self.free_links_from(slot, self.links_freed_on_removal);
+        if self.records[slot as usize].first_link == NONE {
             self.free_record_slot(slot);
         } else {
             self.dying.push(slot);
@@ -829,10 +829,8 @@ impl Database {
     pub fn free_links_of_removed(&mut self, budget: usize) {
         let mut left = budget;
         while let Some(&slot) = self.dying.last() {
-            let before = self.live_links;
-            let done = self.free_links_from(slot, left);
-            left -= before - self.live_links;
-            if !done {
+            left -= self.free_links_from(slot, left);
+            if self.records[slot as usize].first_link != NONE {
                 return;
             }
             self.dying.pop();
@@ -851,12 +849,12 @@ impl Database {
     }
 
     /// Frees up to `budget` links from the head of the removed record's link list and
-    /// reports whether the list is now empty.
-    fn free_links_from(&mut self, slot: u32, budget: usize) -> bool {
-        for _ in 0..budget {
+    /// returns how many it freed.
+    fn free_links_from(&mut self, slot: u32, budget: usize) -> usize {
+        for freed in 0..budget {
             let link_slot = self.records[slot as usize].first_link;
             if link_slot == NONE {
-                return true;
+                return freed;
             }
             let link = self.links[link_slot as usize];
             let end = self.end_of(link_slot, slot);
@@ -870,9 +868,9 @@ impl Database {
             freed.live = false;
             freed.next[0] = self.free_links;
             self.free_links = link_slot;
-            self.live_links -= 1;
+            self.stored_links -= 1;
         }
-        self.records[slot as usize].first_link == NONE
+        budget
     }
 
     /// Returns the least recently updated live record that `keep` does not reject.
