@@ -471,7 +471,7 @@ fn preallocate_rejects_huge_counts() {
         );
     }
     let mut stats = afterimage_database_stats { records: 0, links: 0, bytes: 0, vectors_processed: 0 };
-    // SAFETY: as above; stats is a valid local.
+    // SAFETY: as above, and stats is a valid local.
     unsafe {
         assert_eq!(afterimage_stats(handle.0, &mut stats), AFTERIMAGE_OK);
     }

@@ -206,8 +206,8 @@ fn spawn_worker(format: FeatureFormat, columns: usize) -> Worker {
     Worker { batches, results, thread }
 }
 
-/// Starts the thread that writes `.npy` batches; it returns the rows written, or the
-/// first write error, after which it stops taking batches.
+/// Starts the thread that writes `.npy` batches. The thread returns the rows written,
+/// or the first write error, after which it stops taking batches.
 fn spawn_writer(mut features: FeatureWriter, mut meta: MetaWriter, columns: usize) -> Writing {
     let (batches, batch_receiver) = mpsc::sync_channel::<Batch>(QUEUED_BATCHES);
     // Room for every batch in circulation. A batch that does not fit is dropped, and the
